@@ -1,0 +1,258 @@
+/**
+ * KinesisProducer: the Promise facade over {@link kinesisProducer} for code that does not use RxJS
+ * (the KPL's `KinesisProducer.addUserRecord` / `flush` / `flushSync` / `destroy`, kpl.md §10;
+ * aiokpl's SyncProducer role).
+ *
+ * Departures from the KPL, each answering a complaint in kpl.md §12:
+ * - `put` waits for room instead of growing memory (#21, #48): at most `maxOutstandingRecords` /
+ *   `maxOutstandingBytes` are held; the rest wait, in order, outside the pipeline.
+ * - `flush()` resolves when every record put before it is terminal — no 500 ms polling (#190).
+ * - `close()` leaves nothing pending and releases timers and sockets (aiokpl B4).
+ * - A failed result says why (`errorCode`, `errorMessage`; #54).
+ */
+import { Observable, Subject, type Subscription } from 'rxjs';
+import { type ProducerConfig, ValidationError } from '../config';
+import { prepareRecord } from '../operators/internal/prepare-record';
+import type { RecordResult, UserRecord } from '../records';
+import { createKinesisClient } from './create-kinesis-client';
+import { kinesisProducer, type KinesisProducerOptions, recordBytes, resolveProducerOptions } from './kinesis-producer';
+
+/** Options of {@link KinesisProducer}: those of {@link kinesisProducer}; `client` may be left out. */
+export type KinesisProducerClassOptions = Omit<KinesisProducerOptions, 'client' | 'overflow' | 'flush$'> & {
+  /** A v3 KinesisClient. Left out, one is made with `createKinesisClient()` and destroyed by `close()`. */
+  readonly client?: KinesisProducerOptions['client'];
+};
+
+/** Thrown (as a rejection) by `put` once `close()` has been called. */
+export class ProducerClosedError extends Error {
+  override readonly name = 'ProducerClosedError';
+  constructor() {
+    super('the KinesisProducer is closed: put() is refused after close()');
+  }
+}
+
+interface Entry {
+  readonly record: UserRecord;
+  readonly bytes: number;
+  readonly seq: number;
+  readonly resolve: (result: RecordResult) => void;
+  /** Called once the record is inside the pipeline (the producer had room). */
+  onAdmitted: (() => void) | undefined;
+  /** Another put of the very same record object, waiting for its own result. */
+  next: Entry | undefined;
+}
+
+interface Barrier {
+  readonly seq: number;
+  remaining: number;
+  readonly resolve: () => void;
+}
+
+/**
+ * A Kinesis producer with Promises: `put` resolves with each record's result, `flush` and `close`
+ * resolve when what came before them is done.
+ *
+ * - `put(record)` resolves with the {@link RecordResult} (success or final failure); it rejects only
+ *   with {@link ValidationError} (a bad record) or {@link ProducerClosedError}.
+ * - While the producer holds its maximum, `put` waits for room (back-pressure).
+ *
+ * @example
+ * const producer = new KinesisProducer({ client, streamName: 'events' });
+ * const result = await producer.put({ partitionKey: 'user-1', data: 'hello' });
+ * await producer.close();
+ */
+export class KinesisProducer {
+  /** Every RecordResult, as it happens. */
+  readonly results$: Observable<RecordResult>;
+
+  private readonly config: ProducerConfig;
+  private readonly options: KinesisProducerClassOptions;
+  private readonly ownsClient: boolean;
+  private readonly client: KinesisProducerOptions['client'];
+  private readonly input$ = new Subject<UserRecord>();
+  private readonly flush$ = new Subject<void>();
+  private readonly resultsSubject = new Subject<RecordResult>();
+  private readonly subscription: Subscription;
+  private readonly entries = new Map<UserRecord, Entry>();
+  private readonly waiting: Entry[] = [];
+  private waitingHead = 0;
+  private barriers: Barrier[] = [];
+  private seq = 0;
+  private heldRecords = 0;
+  private heldBytes = 0;
+  private closing: Promise<void> | undefined;
+  private done!: Promise<void>;
+
+  constructor(options: KinesisProducerClassOptions) {
+    if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
+    this.ownsClient = options.client === undefined;
+    const client = options.client ?? createKinesisClient();
+    this.config = resolveProducerOptions({ ...options, client });
+    this.options = options;
+    this.client = client;
+    this.results$ = this.resultsSubject.asObservable();
+    const operator = kinesisProducer({
+      ...options,
+      client,
+      flush$: this.flush$,
+      overflow: 'buffer',
+      // The class holds the limits itself (outside the pipeline), so the operator never overflows.
+      maxOutstandingRecords: Number.MAX_SAFE_INTEGER,
+      maxOutstandingBytes: Number.MAX_SAFE_INTEGER,
+    });
+    this.done = new Promise<void>((resolve) => {
+      this.subscriptionDone = resolve;
+    });
+    this.subscription = this.input$.pipe(operator).subscribe({
+      next: (result) => this.onResult(result),
+      error: (err: unknown) => this.onFatal(err),
+      complete: () => this.subscriptionDone(),
+    });
+  }
+
+  private subscriptionDone: () => void = () => undefined;
+
+  /** Records accepted and not yet terminal (puts still waiting for room are not counted). */
+  get outstandingRecords(): number {
+    return this.heldRecords;
+  }
+
+  /**
+   * Puts one record. Resolves with its result once terminal; waits first while the producer is full.
+   *
+   * @throws (rejects) ValidationError for a bad record; ProducerClosedError after `close()`.
+   */
+  put(record: UserRecord): Promise<RecordResult> {
+    return this.submit(record, undefined);
+  }
+
+  /**
+   * `put`, plus a callback once the record is admitted (the producer had room): what a Writable
+   * needs to call back only when there is room. Internal: not part of the documented API.
+   * @internal
+   */
+  submit(record: UserRecord, onAdmitted: (() => void) | undefined): Promise<RecordResult> {
+    if (this.closing !== undefined) return Promise.reject(new ProducerClosedError());
+    try {
+      prepareRecord(record, { defaultStreamName: this.options.streamName, maxUserRecordSize: this.config.maxUserRecordSize });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<RecordResult>((resolve) => {
+      const entry: Entry = { record, bytes: recordBytes(record), seq: ++this.seq, resolve, onAdmitted, next: undefined };
+      const same = this.entries.get(record);
+      if (same === undefined) this.entries.set(record, entry);
+      else {
+        let last = same;
+        while (last.next !== undefined) last = last.next;
+        last.next = entry;
+      }
+      if (this.waitingHead === this.waiting.length && this.hasRoom(entry.bytes)) this.admit(entry);
+      else this.waiting.push(entry);
+    });
+  }
+
+  /**
+   * Sends what is buffered now, without waiting for deadlines (rate limits still hold), and
+   * resolves when every record put before this call has a terminal result.
+   */
+  flush(): Promise<void> {
+    const pending = this.heldRecords + (this.waiting.length - this.waitingHead);
+    const promise =
+      pending === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => this.barriers.push({ seq: this.seq, remaining: pending, resolve }));
+    this.flush$.next();
+    return promise;
+  }
+
+  /**
+   * Stops intake, flushes, waits until every record put so far is terminal and in-flight requests
+   * are over, then releases timers, shard maps and (if the producer made it) the client. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      this.closing = (async () => {
+        await this.flush();
+        this.input$.complete();
+        await this.done;
+        this.subscription.unsubscribe();
+        this.flush$.complete();
+        this.resultsSubject.complete();
+        if (this.ownsClient) (this.client as { destroy?: () => void }).destroy?.();
+      })();
+    }
+    return this.closing;
+  }
+
+  private hasRoom(bytes: number): boolean {
+    return (
+      this.heldRecords < this.config.maxOutstandingRecords &&
+      (this.heldRecords === 0 || this.heldBytes + bytes <= this.config.maxOutstandingBytes)
+    );
+  }
+
+  private admit(entry: Entry): void {
+    this.heldRecords++;
+    this.heldBytes += entry.bytes;
+    const onAdmitted = entry.onAdmitted;
+    entry.onAdmitted = undefined;
+    this.input$.next(entry.record);
+    onAdmitted?.();
+  }
+
+  private admitWaiting(): void {
+    let admitted = false;
+    while (this.waitingHead < this.waiting.length) {
+      const entry = this.waiting[this.waitingHead];
+      if (!this.hasRoom(entry.bytes)) break;
+      this.waiting[this.waitingHead++] = undefined as unknown as Entry;
+      this.admit(entry);
+      admitted = true;
+    }
+    if (this.waitingHead === this.waiting.length) {
+      this.waiting.length = 0;
+      this.waitingHead = 0;
+    }
+    // Records put before a pending flush() must not wait for their deadlines either.
+    if (admitted && this.barriers.length > 0) this.flush$.next();
+  }
+
+  private onResult(result: RecordResult): void {
+    const entry = this.entries.get(result.record);
+    if (entry === undefined) return; // cannot happen: every result is for a record we put
+    if (entry.next === undefined) this.entries.delete(result.record);
+    else this.entries.set(result.record, entry.next);
+    this.heldRecords--;
+    this.heldBytes -= entry.bytes;
+    this.resultsSubject.next(result);
+    entry.resolve(result);
+    if (this.barriers.length > 0) {
+      for (const barrier of this.barriers) {
+        if (entry.seq <= barrier.seq && --barrier.remaining === 0) barrier.resolve();
+      }
+      this.barriers = this.barriers.filter((b) => b.remaining > 0);
+    }
+    this.admitWaiting();
+  }
+
+  private onFatal(err: unknown): void {
+    // Only a bug inside the pipeline gets here: fail what is pending rather than hang it.
+    const message = err instanceof Error ? err.message : String(err);
+    for (const head of this.entries.values()) {
+      for (let e: Entry | undefined = head; e !== undefined; e = e.next) {
+        e.resolve({
+          record: e.record,
+          success: false,
+          errorCode: 'InternalError',
+          errorMessage: message,
+          attempts: [],
+        });
+      }
+    }
+    this.entries.clear();
+    for (const barrier of this.barriers) barrier.resolve();
+    this.barriers = [];
+    this.subscriptionDone();
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * One stream's pipeline: the KPL's `Pipeline` (kpl.md, "Data path for each stream", `pipeline.h`),
+ * built from the public operators and closed into a loop:
+ *
+ * ```text
+ * users ─► shardPredict ─┬─► aggregateByShard ─► rateLimitPerShard ─┬─► collectBatches ─► putRecords ─┐
+ *                        │                                         └─ expired ───────────────────────┤
+ *                        └─ invalid / stream failed ─► result                            retryClassify ◄┘
+ *                                                                    result ◄─┤
+ *         retries ─► predictAgain ─► (back in before aggregateByShard) ◄─ retry ┘
+ * ```
+ *
+ * Departures from the KPL: a retried record is predicted again before it re-enters (so a refreshed
+ * map routes it right, kpl.md §8 "How retries behave"); throttling is fed back to the limiter; the
+ * limiter's expiry path reaches the retrier as data (`SendOutcome` kind `expired`).
+ */
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  connect,
+  filter,
+  merge,
+  Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+  Subject,
+  type Subscription,
+} from 'rxjs';
+import type { ProducerConfig } from '../config';
+import { aggregateByShard } from '../operators/aggregate-by-shard';
+import { collectBatches } from '../operators/collect-batches';
+import { putRecords } from '../operators/put-records';
+import { rateLimitPerShard, type ThrottleSignal } from '../operators/rate-limit-per-shard';
+import { retryClassify } from '../operators/retry-classify';
+import { predictAgain, shardPredict } from '../operators/shard-predict';
+import {
+  type BufferedRecord,
+  type KinesisRecord,
+  type RecordResult,
+  type SendOutcome,
+  type UserRecord,
+  isRecordResult,
+} from '../records';
+import { ShardMap } from '../shards/shard-map';
+
+/** What a pipeline needs from the producer that owns it. */
+export interface StreamPipelineOptions {
+  readonly client: Pick<KinesisClient, 'send'>;
+  readonly streamName: string;
+  readonly config: ProducerConfig;
+  readonly scheduler: SchedulerLike;
+  /** Each emission sends what is buffered now (rate limits still hold). */
+  readonly flush$: Observable<unknown>;
+  /** Every terminal result of this stream, exactly once per record. */
+  readonly onResult: (result: RecordResult) => void;
+  /** A bug inside an operator (they never error for Kinesis failures): the producer errors with it. */
+  readonly onError: (err: unknown) => void;
+  /** Options for the stream's ShardMap (tests shorten its timings). */
+  readonly shardMap?: { readonly refreshIntervalMs?: number; readonly closedShardTtlMs?: number };
+  readonly random?: () => number;
+}
+
+/** A running pipeline: put records in, close when nothing is outstanding. */
+export interface StreamPipeline {
+  put(record: UserRecord): void;
+  /** Stops the pipeline and releases its timers, shard map and subscriptions. */
+  close(): void;
+}
+
+function isSendOutcome(value: KinesisRecord | SendOutcome): value is SendOutcome {
+  return 'kind' in value;
+}
+
+/** Starts one stream's pipeline. Results go to `onResult`; nothing is thrown for Kinesis errors. */
+export function startStreamPipeline(options: StreamPipelineOptions): StreamPipeline {
+  const { client, streamName, config, scheduler, flush$, onResult } = options;
+  const shardMap = new ShardMap({
+    client,
+    streamName,
+    scheduler,
+    ...(options.shardMap ?? {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
+  // A terminal failure (missing stream) shows in `shardMap.failure`; shardPredict fails records on it.
+  shardMap.start().catch(() => undefined);
+
+  const users$ = new Subject<UserRecord>();
+  const retries$ = new Subject<BufferedRecord>();
+  const throttled$ = new Subject<ThrottleSignal>();
+
+  const send: OperatorFunction<KinesisRecord, SendOutcome> = (records$) =>
+    records$.pipe(
+      collectBatches({ ...config, scheduler, flush$ }),
+      putRecords(client, { ...config, scheduler }),
+    );
+
+  const buffered$: Observable<BufferedRecord | RecordResult> = merge(
+    users$.pipe(shardPredict({ ...config, shardMap, streamName, scheduler })),
+    retries$,
+  );
+
+  const classified$ = buffered$.pipe(
+    connect((shared$) =>
+      merge(
+        shared$.pipe(filter(isRecordResult)),
+        shared$.pipe(
+          filter((x): x is BufferedRecord => !isRecordResult(x)),
+          aggregateByShard({ ...config, scheduler, flush$ }),
+          rateLimitPerShard({ ...config, scheduler, throttled$ }),
+          connect((limited$) =>
+            merge(
+              limited$.pipe(filter(isSendOutcome)),
+              limited$.pipe(
+                filter((x): x is KinesisRecord => !isSendOutcome(x)),
+                send,
+              ),
+            ),
+          ),
+          retryClassify({
+            ...config,
+            scheduler,
+            shardMap,
+            onThrottled: (signal) => throttled$.next(signal),
+            ...(options.random ? { random: options.random } : {}),
+          }),
+        ),
+      ),
+    ),
+  );
+
+  const subscription: Subscription = classified$.subscribe({
+    next: (item) => {
+      if (isRecordResult(item)) {
+        onResult(item);
+      } else if (item.kind === 'result') {
+        onResult(item.result);
+      } else {
+        // Predicted again against a possibly refreshed map before it re-enters (kpl.md §8).
+        const again = predictAgain(item.record, shardMap);
+        if (isRecordResult(again)) onResult(again);
+        else retries$.next(again);
+      }
+    },
+    // Operators do not error for Kinesis failures; an error here is a bug, and must not hang records.
+    error: (err: unknown) => options.onError(err),
+  });
+
+  return {
+    put: (record) => users$.next(record),
+    close: () => {
+      subscription.unsubscribe();
+      users$.complete();
+      retries$.complete();
+      throttled$.complete();
+      shardMap.close();
+    },
+  };
+}
