@@ -1,0 +1,254 @@
+/**
+ * The Retrier: turns each `SendOutcome` into one `Classified` per user record — a terminal
+ * `RecordResult`, or a record to retry. Mirrors `aws/kinesis/core/retrier.cc` (kpl.md §8 table,
+ * row by row) and aiokpl `retrier.py` (aiokpl.md §4.7), with these deliberate departures:
+ *
+ * 1. Non-retryable codes (`RETRY_TABLE` in `internal/retry-table.ts`) fail at once; the KPL retries
+ *    everything until the TTL (kpl.md §13).
+ * 2. A retry waits a jittered exponential backoff, not a fixed RecordMaxBufferedTime/2 (kpl.md §12 #35).
+ * 3. An aggregated record that landed on a shard not owning ALL of its sub-records is re-sent whole,
+ *    because the KCL drops such a record whole (kpl.md §13, first bullet); the KPL and aiokpl decide
+ *    per user record and so lose the in-range ones for KCL consumers.
+ * 4. The map is invalidated with the request's start time and the PREDICTED shard on every
+ *    predicted ≠ actual (kpl.md §4, §8), which fixes aiokpl's B2 (aiokpl.md §9).
+ * 5. Throttles are reported through `onThrottled` (the KPL's `Limiter::add_error` is a TODO, kpl.md §7).
+ * 6. A record that expired in the limiter gets ONE attempt (`Expired`, "Expiration reached while
+ *    waiting in limiter"); the KPL adds a second synthetic "has reached expiration" attempt after it,
+ *    which says nothing new.
+ */
+import { asyncScheduler, Observable, OperatorFunction, SchedulerLike } from 'rxjs';
+import { hashKeyToBigInt } from '../codec/hash';
+import { resolveConfig, ValidationError } from '../config';
+import type { Attempt, BufferedRecord, Classified, KinesisRecord, PutRecordsResponseEntry, SendOutcome } from '../records';
+import { assertNever } from '../records';
+import { failedAttempt, failedResult, makeAttempt, successResult, withAttempt } from './internal/attempts';
+import { guard } from './internal/guard';
+import { classifyErrorCode, RETRIER_ERROR_CODES } from './internal/retry-table';
+
+/** The part of a `ShardMap` the Retrier uses (aiokpl's `_ShardMapForRetrier` protocol). */
+export interface ShardMapForRetrier {
+  /** The hash-key range of a shard, open or recently closed; `undefined` when unknown. */
+  hashRange(shardId: string): { readonly startingHashKey: bigint; readonly endingHashKey: bigint } | undefined;
+  /** Asks for a refresh: a record predicted for `predictedShardId` landed elsewhere in a request started at `seenAt`. */
+  invalidate(seenAt: number, predictedShardId?: string): void;
+}
+
+/** What {@link RetryClassifyOptions.onThrottled} is told: a shard answered ProvisionedThroughputExceeded. */
+export interface ThrottleSignal {
+  readonly streamName: string;
+  /** The shard the throttled Kinesis record was predicted for. */
+  readonly shardId: string;
+}
+
+/** Options of {@link retryClassify}. */
+export interface RetryClassifyOptions {
+  /** The base of the backoff: the first retry waits up to half of it. Default 100, 0 … 3600000. */
+  recordMaxBufferedTimeMs?: number;
+  /** Fail a throttled record after its first attempt instead of retrying. Default false. */
+  failIfThrottled?: boolean;
+  /** Hash ranges for wrong-shard checks, and where invalidations go. Without it, a wrong shard is retried. */
+  shardMap?: ShardMapForRetrier;
+  /** Called once per throttled Kinesis record that had a predicted shard (e.g. to slow that shard's limiter). */
+  onThrottled?: (signal: ThrottleSignal) => void;
+  /** Jitter source in [0, 1). Default `Math.random`; tests pass a constant. */
+  random?: () => number;
+  /** The longest backoff, in ms. Default 2000, 0 … 3600000. */
+  maxBackoffMs?: number;
+  /** Where `now` comes from (expiry checks, new deadlines). Default `asyncScheduler`. */
+  scheduler?: SchedulerLike;
+}
+
+/** Default {@link RetryClassifyOptions.maxBackoffMs}. */
+export const DEFAULT_MAX_BACKOFF_MS = 2000;
+
+/**
+ * Classifies each outcome's user records: success, final failure, or retry with a new deadline.
+ * Emits, synchronously and in the batch's order, exactly one `Classified` per user record.
+ *
+ * ```text
+ * source:   -a---b-|          a = answered: r1 ok, r2 InternalFailure    b = answered: r3 ResourceNotFoundException
+ * result:   -(xy)-z-|         x = result r1 (success)   y = retry r2 (deadline = 1 + backoff)   z = result r3 (failed)
+ * ```
+ *
+ * | outcome | each user record |
+ * |---|---|
+ * | `expired` (limiter) | fails: one attempt `Expired`, "Expiration reached while waiting in limiter" |
+ * | answered, entry count ≠ request count | fails: `Record Count Mismatch` |
+ * | entry ok, predicted = actual, or no prediction | succeeds (shard id, sequence number shared by an aggregated record) |
+ * | entry ok, predicted ≠ actual, actual range holds every sub-record's hash key | succeeds; map invalidated once |
+ * | entry ok, predicted ≠ actual, range unknown or missing any key | ALL user records of the Kinesis record retried as `Wrong Shard` (the record WAS written: the retry writes a duplicate, by design, so KCL consumers do not lose the in-range ones); map invalidated once |
+ * | entry error / unanswered, non-retryable code | fails at once |
+ * | entry error / unanswered, throttled and `failIfThrottled` | fails at once |
+ * | entry error / unanswered, other code (a missing code is `Unknown`) | retried |
+ *
+ * A retry appends the failed attempt; if `now > expiration` the record fails instead, with an extra
+ * attempt `Expired`, "Record has reached expiration" (kpl.md §8 `retry_not_expired`). Otherwise
+ * `deadline = min(expiration, now + backoff)`, with full jitter:
+ * `backoff = random() × min(maxBackoffMs, recordMaxBufferedTimeMs/2 × 2^(failedAttempts − 1))`.
+ * At the defaults (100 ms, cap 2000 ms) the ceilings after failures 1, 2, 3 … are
+ * 50, 100, 200, 400, 800, 1600, 2000, 2000 … ms (mean half of that). The first ceiling is the KPL's
+ * fixed 50 ms; the cap of 2 s covers two refills of a shard's per-second budget, so a throttled
+ * shard gets room before the next try, and leaves ≥ 12 tries inside the default 30 s TTL (worst
+ * case: 50+100+…+1600 = 3150 ms for 6 retries, then one every ≤ 2 s).
+ *
+ * - Completion and error: passed through. Unsubscribe: nothing to cancel (no timers).
+ * - A throw from `onThrottled` or `shardMap` errors the result.
+ *
+ * @example outcomes$.pipe(retryClassify({ shardMap, recordMaxBufferedTimeMs: 100, onThrottled: (s) => slowDown(s.shardId) }))
+ *
+ * @param options - the backoff, the throttle policy, the shard map and the scheduler.
+ * @returns an operator from outcomes to classified user records.
+ * @throws ValidationError for an option out of range or of the wrong type.
+ */
+export function retryClassify(options: RetryClassifyOptions = {}): OperatorFunction<SendOutcome, Classified> {
+  const config = resolveConfig({ recordMaxBufferedTimeMs: options.recordMaxBufferedTimeMs, failIfThrottled: options.failIfThrottled });
+  const maxBackoffMs = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
+  if (typeof maxBackoffMs !== 'number' || !Number.isFinite(maxBackoffMs) || maxBackoffMs < 0 || maxBackoffMs > 3600000) {
+    throw new ValidationError('maxBackoffMs', maxBackoffMs, 'a number 0 … 3600000');
+  }
+  checkFunction('random', options.random);
+  checkFunction('onThrottled', options.onThrottled);
+  const { shardMap } = options;
+  if (shardMap !== undefined && (typeof shardMap?.hashRange !== 'function' || typeof shardMap.invalidate !== 'function')) {
+    throw new ValidationError('shardMap', shardMap, 'an object with hashRange and invalidate methods');
+  }
+  const retrier: Retrier = {
+    baseMs: config.recordMaxBufferedTimeMs / 2,
+    maxBackoffMs,
+    failIfThrottled: config.failIfThrottled,
+    shardMap,
+    onThrottled: options.onThrottled,
+    random: options.random ?? Math.random,
+    scheduler: options.scheduler ?? asyncScheduler,
+  };
+  return (source) =>
+    new Observable<Classified>((subscriber) =>
+      source.subscribe({
+        next: guard(subscriber, (outcome: SendOutcome) => {
+          for (const classified of classifyOutcome(outcome, retrier)) subscriber.next(classified);
+        }),
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      }),
+    );
+}
+
+function checkFunction(field: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') throw new ValidationError(field, value, 'a function');
+}
+
+interface Retrier {
+  readonly baseMs: number;
+  readonly maxBackoffMs: number;
+  readonly failIfThrottled: boolean;
+  readonly shardMap: ShardMapForRetrier | undefined;
+  readonly onThrottled: ((signal: ThrottleSignal) => void) | undefined;
+  readonly random: () => number;
+  readonly scheduler: SchedulerLike;
+}
+
+/** The one function that reads the kpl.md §8 table (see {@link retryClassify}). */
+function classifyOutcome(outcome: SendOutcome, r: Retrier): Classified[] {
+  const out: Classified[] = [];
+  const { batch, startedAt, endedAt } = outcome;
+  switch (outcome.kind) {
+    case 'expired':
+      for (const kr of batch.records) {
+        for (const ur of kr.records) {
+          const attempt = failedAttempt(ur, startedAt, endedAt, RETRIER_ERROR_CODES.expired, 'Expiration reached while waiting in limiter');
+          out.push({ kind: 'result', result: failedResult(ur, attempt) });
+        }
+      }
+      return out;
+    case 'unanswered':
+      for (const kr of batch.records) classifyError(kr, outcome.errorCode, outcome.errorMessage, outcome, r, out);
+      return out;
+    case 'answered': {
+      const entries = outcome.records;
+      if (entries.length !== batch.records.length) {
+        const message = `PutRecords answered ${entries.length} entries for a request of ${batch.records.length}`;
+        for (const kr of batch.records) {
+          for (const ur of kr.records) {
+            const attempt = failedAttempt(ur, startedAt, endedAt, RETRIER_ERROR_CODES.recordCountMismatch, message);
+            out.push({ kind: 'result', result: failedResult(ur, attempt) });
+          }
+        }
+        return out;
+      }
+      batch.records.forEach((kr, i) => {
+        const entry = entries[i];
+        if (entry.SequenceNumber) classifySuccess(kr, entry, outcome, r, out);
+        else classifyError(kr, entry.ErrorCode || RETRIER_ERROR_CODES.unknown, entry.ErrorMessage ?? '', outcome, r, out);
+      });
+      return out;
+    }
+    default:
+      return assertNever(outcome);
+  }
+}
+
+function classifySuccess(kr: KinesisRecord, entry: PutRecordsResponseEntry, outcome: SendOutcome, r: Retrier, out: Classified[]): void {
+  const actual = entry.ShardId;
+  const predicted = kr.predictedShard;
+  let landedWell = predicted === undefined || actual === undefined || predicted === actual;
+  let reason = '';
+  if (!landedWell) {
+    // Once per Kinesis record: all its user records share the prediction (kpl.md §8, last bullet).
+    r.shardMap?.invalidate(outcome.startedAt, predicted);
+    const range = r.shardMap?.hashRange(actual as string);
+    if (range === undefined) {
+      reason = `it landed on ${actual}, whose hash range is unknown (predicted ${predicted})`;
+    } else {
+      landedWell = kr.records.every((ur) => {
+        const key = hashKeyToBigInt(ur.hashKey);
+        return key >= range.startingHashKey && key <= range.endingHashKey;
+      });
+      reason = `it landed on ${actual}, whose hash range does not hold every hash key of the Kinesis record (predicted ${predicted})`;
+    }
+  }
+  for (const ur of kr.records) {
+    if (landedWell) {
+      const attempt = makeAttempt(ur, {
+        startedAt: outcome.startedAt,
+        endedAt: outcome.endedAt,
+        success: true,
+        shardId: actual,
+        sequenceNumber: entry.SequenceNumber,
+      });
+      out.push({ kind: 'result', result: successResult(ur, attempt) });
+    } else {
+      const message = `Record did not end up in expected shard: ${reason}; it was written there, so the retry writes a duplicate`;
+      const attempt = failedAttempt(ur, outcome.startedAt, outcome.endedAt, RETRIER_ERROR_CODES.wrongShard, message);
+      out.push(retryNotExpired(ur, attempt, r));
+    }
+  }
+}
+
+function classifyError(kr: KinesisRecord, code: string, message: string, outcome: SendOutcome, r: Retrier, out: Classified[]): void {
+  const { action, throttled } = classifyErrorCode(code, r.failIfThrottled);
+  if (throttled && kr.predictedShard !== undefined) r.onThrottled?.({ streamName: kr.streamName, shardId: kr.predictedShard });
+  for (const ur of kr.records) {
+    const attempt = failedAttempt(ur, outcome.startedAt, outcome.endedAt, code, message);
+    out.push(action === 'fail' ? { kind: 'result', result: failedResult(ur, attempt) } : retryNotExpired(ur, attempt, r));
+  }
+}
+
+/** kpl.md §8 `retry_not_expired`, with a jittered exponential backoff instead of a fixed half-buffer-time. */
+function retryNotExpired(record: BufferedRecord, attempt: Attempt, r: Retrier): Classified {
+  const tried = withAttempt(record, attempt);
+  const now = r.scheduler.now();
+  if (now > record.expiration) {
+    const expired = failedAttempt(tried, now, now, RETRIER_ERROR_CODES.expired, 'Record has reached expiration');
+    return { kind: 'result', result: failedResult(tried, expired) };
+  }
+  const failures = tried.attempts.reduce((n, a) => (a.success ? n : n + 1), 0);
+  const deadline = Math.min(record.expiration, now + backoffMs(failures, r));
+  return { kind: 'retry', record: { ...tried, deadline } };
+}
+
+/** Full jitter (random × ceiling); 2^(n−1) is bounded so a zero base never makes NaN. */
+function backoffMs(failures: number, r: Retrier): number {
+  const ceiling = Math.min(r.maxBackoffMs, r.baseMs * 2 ** Math.min(Math.max(failures - 1, 0), 52));
+  const jitter = Math.min(1, Math.max(0, r.random()));
+  return jitter * ceiling;
+}
