@@ -1,0 +1,178 @@
+/**
+ * The Aggregator (kpl.md §6, `aggregator.h`): one deadline reducer per (stream, predicted shard),
+ * closing aggregated Kinesis records at `aggregationMaxCount` / `aggregationMaxSize` (exact sizes,
+ * `AggregateSizer`) or at the earliest deadline inside.
+ *
+ * Departures from the KPL: a record with no predicted shard is sent alone, never aggregated with
+ * records of other shards (aiokpl's bug B1, aiokpl.md §9); with aggregation off, a record keeps
+ * its predicted shard (the KPL clears it, so its Limiter and 256 KiB rule skip such records); a
+ * reducer left empty by its timer or by `flush$` is dropped, so memory follows the shards with
+ * records waiting, not every shard ever seen.
+ */
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { resolveConfig } from '../config';
+import { AggregateSizer } from '../codec/size';
+import type { BufferedRecord, KinesisRecord } from '../records';
+import { guard } from './internal/guard';
+import { buildKinesisRecord } from './internal/kinesis-record';
+import { createReducer, type Reducer, type ReducerBatch, type ReducerContainer } from './internal/reducer';
+
+/** Options of {@link aggregateByShard}; the limits are the KPL's, validated as `ProducerConfig` fields. */
+export interface AggregateByShardOptions {
+  /** Aggregate records of one predicted shard. Default true; false sends every record alone. */
+  aggregationEnabled?: boolean;
+  /** User records per aggregated record. Default 4294967295. */
+  aggregationMaxCount?: number;
+  /** Bytes per aggregated record (exact, magic and MD5 included). Default 51200. */
+  aggregationMaxSize?: number;
+  /** Where time comes from; tests pass their `TestScheduler`. Default `asyncScheduler`. */
+  scheduler?: SchedulerLike;
+  /** Each emission sends everything buffered now, whatever the deadlines (the producer's `flush()`). */
+  flush$?: Observable<unknown>;
+}
+
+/** The exact size of an aggregated record as user records are added. One per batch, not per record. */
+function aggregateContainer(): ReducerContainer<BufferedRecord> {
+  const sizer = new AggregateSizer();
+  return {
+    get count() {
+      return sizer.count;
+    },
+    get size() {
+      return sizer.size;
+    },
+    sizeIfAdded: (r) =>
+      sizer.count === 0 ? r.data.length : sizer.aggregatedSizeIfAdded(r.record.partitionKey, r.explicitHashKey, r.data.length),
+    add: (r) => {
+      sizer.add(r.record.partitionKey, r.explicitHashKey, r.data.length);
+    },
+  };
+}
+
+/**
+ * Packs buffered records of one predicted shard into Kinesis records: aggregated when several,
+ * raw when alone. A Kinesis record closes when it holds `aggregationMaxCount` records, when it
+ * reaches `aggregationMaxSize` bytes (what does not fit waits for the next one, earliest
+ * deadlines first), or at the earliest deadline of the records inside.
+ *
+ * ```text
+ * source:  -a-b-----------c-|
+ * result:  -----------x-----(y|)      a, b on shard 1 with deadline arrival + 10
+ *                                     x = aggregated [a, b]   y = c alone (raw)
+ * ```
+ *
+ * - Records of different shards are never aggregated together; a record with no predicted
+ *   shard, or any record when `aggregationEnabled` is false, goes out alone at once.
+ * - Completion: everything buffered is emitted, then the result completes.
+ * - Error: the source's error passes through at once; buffered records are dropped (the producer
+ *   fails them by its own bookkeeping).
+ * - Unsubscribe: every timer is cancelled and nothing is held.
+ *
+ * @example predicted$.pipe(aggregateByShard({ aggregationMaxSize: 51200, flush$ }))
+ *
+ * @param options - the aggregation limits, the scheduler and the flush trigger.
+ * @returns an operator from {@link BufferedRecord} to {@link KinesisRecord}.
+ * @throws ValidationError when a limit is out of range.
+ */
+export function aggregateByShard(options: AggregateByShardOptions = {}): OperatorFunction<BufferedRecord, KinesisRecord> {
+  const config = resolveConfig(options);
+  const { aggregationEnabled, aggregationMaxCount, aggregationMaxSize } = config;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const flush$ = options.flush$;
+
+  return (source) =>
+    new Observable<KinesisRecord>((subscriber) => {
+      /** stream → predicted shard → reducer. Nested maps: no key string built per record. */
+      let streams = new Map<string, Map<string, Reducer<BufferedRecord>>>();
+
+      const emit = (streamName: string, shard: string, batches: readonly ReducerBatch<BufferedRecord>[]): void => {
+        for (let i = 0; i < batches.length; i++) {
+          subscriber.next(buildKinesisRecord(streamName, shard, batches[i].items, batches[i].size));
+        }
+      };
+
+      const reducerFor = (streamName: string, shard: string): Reducer<BufferedRecord> => {
+        let shards = streams.get(streamName);
+        if (shards === undefined) {
+          shards = new Map();
+          streams.set(streamName, shards);
+        }
+        let reducer = shards.get(shard);
+        if (reducer === undefined) {
+          const created: Reducer<BufferedRecord> = createReducer({
+            countLimit: aggregationMaxCount,
+            sizeLimit: aggregationMaxSize,
+            newContainer: aggregateContainer,
+            scheduler,
+            onDeadline: guard(subscriber, (batches: ReducerBatch<BufferedRecord>[]) => {
+              // Dropped before emitting: code downstream may add to this shard again (retries).
+              if (created.count === 0) drop(streamName, shard, created);
+              emit(streamName, shard, batches);
+            }),
+          });
+          shards.set(shard, created);
+          reducer = created;
+        }
+        return reducer;
+      };
+
+      const drop = (streamName: string, shard: string, reducer: Reducer<BufferedRecord>): void => {
+        const shards = streams.get(streamName);
+        if (shards === undefined || shards.get(shard) !== reducer) return;
+        shards.delete(shard);
+        if (shards.size === 0) streams.delete(streamName);
+      };
+
+      /** Takes every batch out first, then emits: a re-entrant add lands in fresh reducers. */
+      const flushAll = (): void => {
+        const taken = streams;
+        streams = new Map();
+        const out: [string, string, ReducerBatch<BufferedRecord>[]][] = [];
+        for (const [streamName, shards] of taken) {
+          for (const [shard, reducer] of shards) out.push([streamName, shard, reducer.flush()]);
+        }
+        for (const [streamName, shard, batches] of out) emit(streamName, shard, batches);
+      };
+
+      const closeAll = (): void => {
+        for (const shards of streams.values()) for (const reducer of shards.values()) reducer.close();
+        streams = new Map();
+      };
+
+      let flushSubscription: Subscription | undefined;
+      if (flush$ !== undefined) {
+        flushSubscription = flush$.subscribe({
+          next: guard(subscriber, flushAll),
+          error: (err: unknown) => {
+            closeAll();
+            subscriber.error(err);
+          },
+        });
+      }
+
+      const sourceSubscription = source.subscribe({
+        next: guard(subscriber, (record: BufferedRecord) => {
+          const shard = record.predictedShard;
+          if (!aggregationEnabled || shard === undefined) {
+            subscriber.next(buildKinesisRecord(record.streamName, shard, [record], record.data.length));
+            return;
+          }
+          emit(record.streamName, shard, reducerFor(record.streamName, shard).add(record));
+        }),
+        error: (err: unknown) => {
+          closeAll();
+          subscriber.error(err);
+        },
+        complete: guard(subscriber, () => {
+          flushAll();
+          subscriber.complete();
+        }),
+      });
+
+      return () => {
+        sourceSubscription.unsubscribe();
+        flushSubscription?.unsubscribe();
+        closeAll();
+      };
+    });
+}

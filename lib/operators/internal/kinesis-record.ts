@@ -1,0 +1,63 @@
+/**
+ * Builds the `KinesisRecord` that goes on the wire from a closed aggregation batch: the KPL's
+ * `KinesisRecord::serialize`, `partition_key()` and `explicit_hash_key()` (kpl.md §2).
+ *
+ * - One user record: its raw bytes, its own partition key (the KPL never aggregates a lone record).
+ * - Several: the aggregated blob, partition key `"a"` (a 1-byte dummy: the explicit hash key routes).
+ * - The explicit hash key is always the decimal hash key of the first record, for single records
+ *   too (`PutRecordsContext::to_sdk_request` always sets it, kpl.md §2).
+ */
+import { encodeBufferedRecords } from '../../codec/aggregation';
+import { hashKeyToDecimal } from '../../codec/hash';
+import type { BufferedRecord, KinesisRecord } from '../../records';
+
+/** The dummy partition key of an aggregated record (kpl.md §2). */
+export const AGGREGATED_PARTITION_KEY = 'a';
+
+/**
+ * One Kinesis record from user records of one predicted shard.
+ *
+ * @param streamName - the stream every record goes to.
+ * @param predictedShard - the shard shared by every record, or `undefined` (then `records` has one).
+ * @param records - non-empty, in deadline order; the array becomes the carrier's (not copied).
+ * @param size - the exact size from `AggregateSizer` (`size`: the data length for one record, the
+ *   aggregated size for more); the encoder checks it and throws on a mismatch (a bug, never data).
+ * @returns the carrier; its `size` equals `data.length`.
+ */
+export function buildKinesisRecord(
+  streamName: string,
+  predictedShard: string | undefined,
+  records: readonly BufferedRecord[],
+  size: number,
+): KinesisRecord {
+  const first = records[0];
+  let deadline = first.deadline;
+  let expiration = first.expiration;
+  for (let i = 1; i < records.length; i++) {
+    const r = records[i];
+    if (r.deadline < deadline) deadline = r.deadline;
+    if (r.expiration < expiration) expiration = r.expiration;
+  }
+  let data: Uint8Array;
+  let partitionKey: string;
+  if (records.length === 1) {
+    data = first.data;
+    partitionKey = first.record.partitionKey;
+    if (size !== data.length) throw new Error(`buildKinesisRecord: size ${size} given for a ${data.length}-byte record`);
+  } else {
+    data = encodeBufferedRecords(records, size);
+    partitionKey = AGGREGATED_PARTITION_KEY;
+  }
+  return {
+    streamName,
+    predictedShard,
+    records,
+    partitionKey,
+    // A user's explicit hash key is already the canonical decimal: no BigInt needed.
+    explicitHashKey: first.explicitHashKey ?? hashKeyToDecimal(first.hashKey),
+    data,
+    size: data.length,
+    deadline: deadline < expiration ? deadline : expiration,
+    expiration,
+  };
+}
