@@ -1,9 +1,55 @@
-/* Errors */
-export { ValidationError } from './config';
-export type { ProducerConfig, MetricsLevel, MetricsGranularity } from './config';
+/* The public surface of rxkpl: every name exported here is documented and pinned by spec/index.spec.ts. */
 
-/* Records */
-export type { UserRecord, RecordResult, Attempt } from './records';
+/* Producer */
+export { kinesisProducer, BACKPRESSURE } from './producer/kinesis-producer';
+export type { KinesisProducerOptions, KinesisProducerOperator, OutstandingCount, OverflowPolicy } from './producer/kinesis-producer';
+export { KinesisProducer, ProducerClosedError } from './producer/kinesis-producer-class';
+export type { KinesisProducerClassOptions } from './producer/kinesis-producer-class';
+export { createKinesisWriteStream } from './producer/kinesis-write-stream';
+export type { KinesisWriteStreamOptions } from './producer/kinesis-write-stream';
+export { createKinesisClient } from './producer/create-kinesis-client';
+export type { KinesisClientOptions } from './producer/create-kinesis-client';
+
+/* Operators */
+export { shardPredict } from './operators/shard-predict';
+export type { ShardPredictOptions } from './operators/shard-predict';
+export { aggregateByShard } from './operators/aggregate-by-shard';
+export type { AggregateByShardOptions } from './operators/aggregate-by-shard';
+export { rateLimitPerShard } from './operators/rate-limit-per-shard';
+export type { RateLimitPerShardOptions, ThrottleSignal } from './operators/rate-limit-per-shard';
+export { collectBatches } from './operators/collect-batches';
+export type { CollectBatchesOptions } from './operators/collect-batches';
+export { putRecords } from './operators/put-records';
+export type { PutRecordsOptions } from './operators/put-records';
+export { retryClassify } from './operators/retry-classify';
+export type { RetryClassifyOptions, ShardMapForRetrier } from './operators/retry-classify';
+
+/* Shards */
+export { ShardMap } from './shards/shard-map';
+export type { ShardMapOptions } from './shards/shard-map';
 
 /* Codec */
+export { encodeAggregated, decodeAggregated, isAggregated, AggregationFormatError } from './codec/aggregation';
+export type { AggregationInput, DecodedRecord } from './codec/aggregation';
 export { partitionKeyToHashKey } from './codec/hash';
+
+/* Consumer */
+export { deaggregate } from './consumer/deaggregate';
+export type { DeaggregatedRecord, DeaggregateOptions } from './consumer/deaggregate';
+
+/* Records */
+export type {
+  UserRecord,
+  RecordResult,
+  Attempt,
+  BufferedRecord,
+  KinesisRecord,
+  PutRecordsBatch,
+  SendOutcome,
+  Classified,
+  PutRecordsResponseEntry,
+} from './records';
+
+/* Configuration and errors */
+export { ValidationError, DEFAULT_CONFIG } from './config';
+export type { ProducerConfig, MetricsLevel, MetricsGranularity } from './config';
