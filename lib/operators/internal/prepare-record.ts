@@ -1,0 +1,93 @@
+/**
+ * Record validation before anything is buffered (ARCHITECTURE.md "Record validation"), as the KPL's
+ * Java wrapper does it in `KinesisProducer.addUserRecord` (kpl.md §3):
+ *
+ * - partitionKey: a string of 1–256 UTF-16 code units (Java `String.length()`, not bytes);
+ * - data: a `Uint8Array` (used as is, not copied) or a string (sent as UTF-8), at most
+ *   `maxUserRecordSize` bytes; the partition key is not counted;
+ * - explicitHashKey: when present, a decimal in [0, 2^128−1]; kept in canonical form (leading zeros
+ *   stripped, as Java's `BigInteger.toString()` re-prints it). Departure: the KPL trims whitespace
+ *   first; we refuse it, so what is sent is exactly what was validated;
+ * - streamName: the record's own, else the default; a non-empty string (the KPL: non-empty after trim).
+ *
+ * Shared by `shardPredict` and `KinesisProducer.put()`, so it stands alone.
+ */
+import { bigIntToHashKey, hashKeyOfPartitionKey, parseExplicitHashKey, type HashKey } from '../../codec/hash';
+import { ValidationError } from '../../config';
+
+/** What {@link prepareRecord} needs to know. */
+export interface PrepareRecordOptions {
+  /** The stream of records that name none. */
+  defaultStreamName?: string;
+  /** Largest data in bytes (already checked by `resolveConfig`). */
+  maxUserRecordSize: number;
+}
+
+/** A valid record's routing and bytes. */
+export interface PreparedRecord {
+  readonly streamName: string;
+  readonly data: Uint8Array;
+  readonly hashKey: HashKey;
+  readonly explicitHashKey: string | undefined;
+}
+
+const encoder = new TextEncoder();
+
+/** Partition keys longer than this many UTF-16 code units are refused (kpl.md §3). */
+export const MAX_PARTITION_KEY_LENGTH = 256;
+
+/**
+ * Checks one user record and computes its bytes and hash key: md5(partitionKey) unless an explicit
+ * hash key is given (kpl.md §3).
+ *
+ * ```text
+ * { partitionKey: 'a', data: 'x' }  →  { streamName: default, data: [0x78], hashKey: md5('a'), explicitHashKey: undefined }
+ * { partitionKey: 'a', data: 'x', explicitHashKey: '007' }  →  hashKey = 7, explicitHashKey: '7'
+ * ```
+ *
+ * @example prepareRecord({ partitionKey: 'user-1', data: '{"n":1}' }, { defaultStreamName: 'orders', maxUserRecordSize: 1048576 })
+ *
+ * @param record - what the user gave (checked, so `unknown`).
+ * @param options - the default stream and the data size limit.
+ * @returns the record's stream, bytes, hash key and canonical explicit hash key.
+ * @throws ValidationError naming the first bad field, its value and what is allowed.
+ */
+export function prepareRecord(record: unknown, options: PrepareRecordOptions): PreparedRecord {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    throw new ValidationError('record', record, 'an object with partitionKey and data');
+  }
+  const { partitionKey, data, explicitHashKey, streamName: own } = record as Record<string, unknown>;
+
+  if (typeof partitionKey !== 'string' || partitionKey.length < 1 || partitionKey.length > MAX_PARTITION_KEY_LENGTH) {
+    throw new ValidationError('partitionKey', partitionKey, `a string of 1–${MAX_PARTITION_KEY_LENGTH} UTF-16 code units`);
+  }
+
+  let bytes: Uint8Array;
+  if (data instanceof Uint8Array) bytes = data;
+  else if (typeof data === 'string') bytes = encoder.encode(data);
+  else throw new ValidationError('data', data, 'a Uint8Array or a string');
+  if (bytes.length > options.maxUserRecordSize) {
+    const measured = typeof data === 'string' ? ` (this string is ${bytes.length} bytes as UTF-8)` : '';
+    throw new ValidationError('data', data, `at most ${options.maxUserRecordSize} bytes${measured}`);
+  }
+
+  let hashKey: HashKey;
+  let canonical: string | undefined;
+  if (explicitHashKey === undefined) {
+    hashKey = hashKeyOfPartitionKey(partitionKey);
+  } else {
+    const value = typeof explicitHashKey === 'string' ? parseExplicitHashKey(explicitHashKey) : undefined;
+    if (value === undefined) {
+      throw new ValidationError('explicitHashKey', explicitHashKey, 'a decimal string of digits 0-9 in [0, 2^128-1]');
+    }
+    hashKey = bigIntToHashKey(value);
+    canonical = value.toString();
+  }
+
+  const streamName = own !== undefined ? own : options.defaultStreamName;
+  if (typeof streamName !== 'string' || streamName.trim().length === 0) {
+    throw new ValidationError('streamName', streamName, "a non-empty string (the record's own, or the producer's streamName)");
+  }
+
+  return { streamName, data: bytes, hashKey, explicitHashKey: canonical };
+}

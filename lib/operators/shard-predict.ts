@@ -1,0 +1,147 @@
+/**
+ * shardPredict: the first stage of the pipeline. Validates each user record, computes its hash key
+ * and predicts its shard from the stream's {@link ShardMap} (the KPL does this in
+ * `Aggregator::put` via `shard_map_->shard_id(hash_key)`, kpl.md §3–4), and stamps the KPL's
+ * `TimeSensitive` times (kpl.md §5): deadline = arrival + recordMaxBufferedTimeMs, expiration =
+ * arrival + recordTtlMs.
+ *
+ * Departures from the KPL: a bad record becomes a failed `RecordResult` (errorCode
+ * `ValidationError`) instead of an exception, and a stream whose map failed for good (no such
+ * stream, access denied: aiokpl.md §9 B3) fails its records at once instead of letting them expire.
+ */
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { resolveConfig, ValidationError, type ProducerConfig } from '../config';
+import type { Attempt, BufferedRecord, RecordResult, UserRecord } from '../records';
+import type { ShardMap } from '../shards/shard-map';
+import { guard } from './internal/guard';
+import { prepareRecord } from './internal/prepare-record';
+
+/** What shardPredict reads of a shard map: the fast lookup and the terminal failure. */
+export type ShardMapLike = Pick<ShardMap, 'predictKey' | 'failure'>;
+
+/** Options of {@link shardPredict}. */
+export interface ShardPredictOptions extends Partial<Pick<ProducerConfig, 'recordMaxBufferedTimeMs' | 'recordTtlMs' | 'maxUserRecordSize'>> {
+  /** The map of every stream, or a function giving the map of a stream (called once per record: keep it a lookup). */
+  shardMap: ShardMapLike | ((streamName: string) => ShardMapLike);
+  /** The stream of records that name none. */
+  streamName?: string;
+  /** Where time comes from; tests pass their `TestScheduler`. Default `asyncScheduler`. */
+  scheduler?: SchedulerLike;
+}
+
+/** The error code of a record refused by validation. */
+export const VALIDATION_ERROR_CODE = 'ValidationError';
+
+/**
+ * Turns user records into `BufferedRecord`s with a predicted shard, or into failed `RecordResult`s.
+ *
+ * ```text
+ * source:  -a-b-c-|
+ * result:  -A-B-C-|      recordMaxBufferedTimeMs 100, recordTtlMs 30000
+ *                        A = { record: a, predictedShard: map.predictKey(md5(a.partitionKey)),
+ *                              arrival: 1, deadline: 101, expiration: 30001, attempts: [] }
+ *                        B = a failed RecordResult if b is invalid (the stream goes on)
+ * ```
+ *
+ * - Completion and error pass through; nothing is buffered.
+ * - Before the map's first load `predictedShard` is `undefined` (later stages send such records
+ *   unaggregated). A map with a terminal `failure` fails the record with that code and message.
+ * - Unsubscribe: unsubscribes the source; there are no timers.
+ *
+ * @example records$.pipe(shardPredict({ shardMap, streamName: 'orders' }))
+ *
+ * @param options - the map (or one per stream), the default stream, the timing fields and the scheduler.
+ * @returns an operator emitting one `BufferedRecord` or one failed `RecordResult` per user record.
+ * @throws ValidationError at creation for a bad option.
+ */
+export function shardPredict(options: ShardPredictOptions): OperatorFunction<UserRecord, BufferedRecord | RecordResult> {
+  if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
+  const { recordMaxBufferedTimeMs, recordTtlMs, maxUserRecordSize } = resolveConfig(options);
+  const { shardMap, streamName, scheduler = asyncScheduler } = options;
+  const isMap = typeof shardMap === 'object' && shardMap !== null && typeof shardMap.predictKey === 'function';
+  if (!isMap && typeof shardMap !== 'function') {
+    throw new ValidationError('shardMap', shardMap, 'a ShardMap, or a function from a stream name to one');
+  }
+  if (streamName !== undefined && (typeof streamName !== 'string' || streamName.length === 0)) {
+    throw new ValidationError('streamName', streamName, 'a non-empty string');
+  }
+  const mapOf = isMap ? () => shardMap : (shardMap as (name: string) => ShardMapLike);
+  const prepareOptions = { defaultStreamName: streamName, maxUserRecordSize };
+
+  return (source) =>
+    new Observable<BufferedRecord | RecordResult>((subscriber) => {
+      const subscription = source.subscribe({
+        next: guard(subscriber, (record: UserRecord) => {
+          const now = scheduler.now();
+          let prepared;
+          try {
+            prepared = prepareRecord(record, prepareOptions);
+          } catch (err) {
+            if (!(err instanceof ValidationError)) throw err;
+            subscriber.next(failed(record, [], now, VALIDATION_ERROR_CODE, err.message));
+            return;
+          }
+          const map = mapOf(prepared.streamName);
+          const failure = map.failure;
+          if (failure !== undefined) {
+            subscriber.next(failed(record, [], now, failure.errorCode, failure.errorMessage));
+            return;
+          }
+          subscriber.next({
+            record,
+            streamName: prepared.streamName,
+            data: prepared.data,
+            hashKey: prepared.hashKey,
+            explicitHashKey: prepared.explicitHashKey,
+            predictedShard: map.predictKey(prepared.hashKey),
+            arrival: now,
+            deadline: Math.min(now + recordMaxBufferedTimeMs, Number.MAX_SAFE_INTEGER),
+            expiration: Math.min(now + recordTtlMs, Number.MAX_SAFE_INTEGER),
+            attempts: [],
+          });
+        }),
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+      return () => subscription.unsubscribe();
+    });
+}
+
+/**
+ * Predicts a retried record again against its (possibly refreshed) map, keeping its arrival,
+ * deadline, expiration and attempts (kpl.md §8: retries re-enter before prediction). A map with a
+ * terminal failure fails it, with its attempts plus one for this failure. Internal: used by the
+ * producer's retry loop.
+ *
+ * @param record - the record to retry.
+ * @param shardMap - its stream's map.
+ * @param now - the current scheduler time (for the failure attempt). Default `asyncScheduler.now()`.
+ * @returns the same record when the prediction is unchanged, a copy with the new prediction, or a failed result.
+ */
+export function predictAgain(record: BufferedRecord, shardMap: ShardMapLike, now: number = asyncScheduler.now()): BufferedRecord | RecordResult {
+  const failure = shardMap.failure;
+  if (failure !== undefined) return failed(record.record, record.attempts, now, failure.errorCode, failure.errorMessage, record.arrival);
+  const predictedShard = shardMap.predictKey(record.hashKey);
+  return predictedShard === record.predictedShard ? record : { ...record, predictedShard };
+}
+
+function failed(
+  record: UserRecord,
+  attempts: readonly Attempt[],
+  now: number,
+  errorCode: string,
+  errorMessage: string,
+  arrival = now,
+): RecordResult {
+  const previousEnd = attempts.length > 0 ? attempts[attempts.length - 1].endedAt : arrival;
+  const attempt: Attempt = {
+    startedAt: now,
+    endedAt: now,
+    delayMs: Math.max(0, now - previousEnd),
+    durationMs: 0,
+    success: false,
+    errorCode,
+    errorMessage,
+  };
+  return { record, success: false, errorCode, errorMessage, attempts: [...attempts, attempt] };
+}

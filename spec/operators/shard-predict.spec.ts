@@ -1,0 +1,105 @@
+import { of, type SchedulerLike, asyncScheduler } from 'rxjs';
+import { ValidationError } from '../../lib/config';
+import { predictAgain, shardPredict } from '../../lib/operators/shard-predict';
+import type { BufferedRecord, RecordResult, UserRecord } from '../../lib/records';
+import { hashKeyOfPartitionKey } from '../../lib/codec/hash';
+import { twoShardMap, userRecord } from '../helpers/shards-records';
+
+function fixedClock(now: number): SchedulerLike {
+  return { now: () => now, schedule: asyncScheduler.schedule.bind(asyncScheduler) } as SchedulerLike;
+}
+
+function collect(values: Iterable<unknown>, op: ReturnType<typeof shardPredict>): (BufferedRecord | RecordResult)[] {
+  const out: (BufferedRecord | RecordResult)[] = [];
+  of(...(values as UserRecord[]))
+    .pipe(op)
+    .subscribe((v) => out.push(v));
+  return out;
+}
+
+const retried = (over: Partial<BufferedRecord> = {}): BufferedRecord => ({
+  record: userRecord('a'),
+  streamName: 'orders',
+  data: new Uint8Array([1]),
+  hashKey: hashKeyOfPartitionKey('a'),
+  explicitHashKey: undefined,
+  predictedShard: 'old',
+  arrival: 10,
+  deadline: 60,
+  expiration: 30010,
+  attempts: [{ startedAt: 100, endedAt: 150, delayMs: 90, durationMs: 50, success: false, errorCode: 'Wrong Shard' }],
+  ...over,
+});
+
+describe('shardPredict', () => {
+  it.each([
+    ['recordTtlMs', { recordTtlMs: 99 }],
+    ['recordMaxBufferedTimeMs', { recordMaxBufferedTimeMs: -1 }],
+    ['maxUserRecordSize', { maxUserRecordSize: 63 }],
+    ['shardMap', { shardMap: {} }],
+    ['streamName', { streamName: '' }],
+  ])('refuses a bad %s when created', (field, bad) => {
+    expect(() => shardPredict({ shardMap: twoShardMap(), ...bad } as never)).toThrow(expect.objectContaining({ name: 'ValidationError', field }));
+  });
+
+  it('caps deadline and expiration at Number.MAX_SAFE_INTEGER', () => {
+    const now = Number.MAX_SAFE_INTEGER - 10;
+    const [out] = collect([userRecord('a')], shardPredict({ shardMap: twoShardMap(), streamName: 's', recordTtlMs: 86400000, scheduler: fixedClock(now) }));
+    expect(out).toMatchObject({ arrival: now, deadline: Number.MAX_SAFE_INTEGER, expiration: Number.MAX_SAFE_INTEGER });
+  });
+
+  it('keeps the same record object and data bytes (no copy)', () => {
+    const data = new Uint8Array([7, 8]);
+    const record = { partitionKey: 'k', data };
+    const [out] = collect([record], shardPredict({ shardMap: twoShardMap(), streamName: 's' }));
+    expect((out as BufferedRecord).record).toBe(record);
+    expect((out as BufferedRecord).data).toBe(data);
+  });
+
+  it('refuses data over maxUserRecordSize as a failed result', () => {
+    const [out] = collect([{ partitionKey: 'k', data: new Uint8Array(65) }], shardPredict({ shardMap: twoShardMap(), streamName: 's', maxUserRecordSize: 64 }));
+    expect(out).toMatchObject({ success: false, errorCode: 'ValidationError', errorMessage: 'data is Uint8Array(65); allowed: at most 64 bytes' });
+  });
+
+  it('fails a record naming no stream when there is no default', () => {
+    const [out] = collect([userRecord('a')], shardPredict({ shardMap: twoShardMap() }));
+    expect(out).toMatchObject({ success: false, errorCode: 'ValidationError' });
+    expect((out as RecordResult).errorMessage).toMatch(/^streamName is undefined/);
+  });
+
+  it('pins its types', () => {
+    // @ts-expect-error the scheduler belongs in the options
+    expect(() => shardPredict({ shardMap: twoShardMap() }, asyncScheduler)).not.toThrow();
+    // @ts-expect-error a shard map must offer predictKey and failure
+    expect(() => shardPredict({ shardMap: { predict: () => 'x' } })).toThrow(ValidationError);
+  });
+});
+
+describe('predictAgain', () => {
+  it('predicts a retried record again, keeping its times and attempts', () => {
+    const record = retried();
+    const again = predictAgain(record, twoShardMap('new', 'new')) as BufferedRecord;
+    expect(again).toEqual({ ...record, predictedShard: 'new' });
+    expect(again.attempts).toBe(record.attempts);
+  });
+
+  it('returns the same carrier when the prediction did not change', () => {
+    const record = retried({ predictedShard: 'same' });
+    expect(predictAgain(record, twoShardMap('same', 'same'))).toBe(record);
+  });
+
+  it('fails it when the map failed for good, keeping its attempts plus one', () => {
+    const failure = { errorCode: 'ResourceNotFoundException', errorMessage: 'gone' };
+    const result = predictAgain(retried(), twoShardMap('x', 'x', failure), 200) as RecordResult;
+    expect(result).toEqual({
+      record: retried().record,
+      success: false,
+      errorCode: 'ResourceNotFoundException',
+      errorMessage: 'gone',
+      attempts: [
+        ...retried().attempts,
+        { startedAt: 200, endedAt: 200, delayMs: 50, durationMs: 0, success: false, errorCode: 'ResourceNotFoundException', errorMessage: 'gone' },
+      ],
+    });
+  });
+});
