@@ -6,6 +6,8 @@ import type { KinesisClient, PutRecordsCommandInput } from '@aws-sdk/client-kine
 import type { ObservableInput, SchedulerLike } from 'rxjs';
 
 export interface RecordedCall {
+  /** The command object itself (a `PutRecordsCommand` when `putRecords` sent it). */
+  readonly command: unknown;
   readonly input: PutRecordsCommandInput;
   readonly signal: AbortSignal | undefined;
   /** scheduler.now() when the signal fired, if it did. */
@@ -22,7 +24,7 @@ export function fakeClient(
 ): { client: Pick<KinesisClient, 'send'>; calls: RecordedCall[] } {
   const calls: RecordedCall[] = [];
   const send = (command: { input: PutRecordsCommandInput }, options?: { abortSignal?: AbortSignal }) => {
-    const call: RecordedCall = { input: command.input, signal: options?.abortSignal };
+    const call: RecordedCall = { command, input: command.input, signal: options?.abortSignal };
     call.signal?.addEventListener('abort', () => {
       call.abortedAt = scheduler?.now();
     });
