@@ -86,10 +86,18 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
   const users$ = new Subject<UserRecord>();
   const retries$ = new Subject<BufferedRecord>();
   const throttled$ = new Subject<ThrottleSignal>();
+  // A flush reaches the aggregator first, then the collector, so what the aggregator lets go is in
+  // the collector when it flushes (the KPL instead schedules the collector's flush 80 ms later, kpl.md §5).
+  const aggregatorFlush$ = new Subject<void>();
+  const collectorFlush$ = new Subject<void>();
+  const flushSubscription = flush$.subscribe(() => {
+    aggregatorFlush$.next();
+    collectorFlush$.next();
+  });
 
   const send: OperatorFunction<KinesisRecord, SendOutcome> = (records$) =>
     records$.pipe(
-      collectBatches({ ...config, scheduler, flush$ }),
+      collectBatches({ ...config, scheduler, flush$: collectorFlush$ }),
       putRecords(client, { ...config, scheduler }),
     );
 
@@ -104,7 +112,7 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
         shared$.pipe(filter(isRecordResult)),
         shared$.pipe(
           filter((x): x is BufferedRecord => !isRecordResult(x)),
-          aggregateByShard({ ...config, scheduler, flush$ }),
+          aggregateByShard({ ...config, scheduler, flush$: aggregatorFlush$ }),
           rateLimitPerShard({ ...config, scheduler, throttled$ }),
           connect((limited$) =>
             merge(
@@ -147,6 +155,7 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
   return {
     put: (record) => users$.next(record),
     close: () => {
+      flushSubscription.unsubscribe();
       subscription.unsubscribe();
       users$.complete();
       retries$.complete();

@@ -16,30 +16,38 @@ describe('kinesisProducer (virtual time, fake client)', () => {
   it('emits results after recordMaxBufferedTimeMs, the collector extension and the round trip', () => {
     scheduler.run(({ cold, expectObservable }) => {
       const { client, calls } = fakeKinesisClient({ cold, now: () => scheduler.now() });
-      const source = cold('--a-b 200ms |', { a: { partitionKey: 'a', data: 'x' }, b: { partitionKey: 'b', data: 'y' } });
-      //                    a at 2: aggregator deadline 2 + 100 = 102; collector extends to 102 + min(50, 0.2 × 100) = 122;
-      //                    PutRecords answers 4 frames later: 126. The source completes at 205.
+      const source = cold('--a 10ms b-c 200ms |', {
+        a: { partitionKey: 'k1', data: 'x' },
+        b: { partitionKey: 'k2', data: 'y' },
+        c: { partitionKey: 'k3', data: 'z' },
+      });
+      // a at 2 creates the stream's pipeline; its ShardMap answers at 3, so a goes out alone and
+      //   unpredicted (kpl.md §6: a new stream's first records are not aggregated): deadline 2 + 100 = 102,
+      //   sent at 102, answered at 106.
+      // b at 13 and c at 15 share the one shard: aggregated, deadline 13 + 100 = 113; the collector extends
+      //   it to 113 + min(50, 0.2 × 100) = 133 (kpl.md §5, #280); answered at 137. The source ends at 216.
       const result = source.pipe(
         kinesisProducer({ client, streamName: 's', scheduler, recordMaxBufferedTimeMs: 100 }),
         map(summary),
       );
-      expectObservable(result).toBe('126ms (xy) 75ms |', { x: 'a:ok:1', y: 'b:ok:1' });
+      expectObservable(result).toBe('106ms x 30ms (yz) 75ms |', { x: 'k1:ok:1', y: 'k2:ok:1', z: 'k3:ok:1' });
       scheduler.flush();
-      expect(calls).toHaveLength(1);
-      expect(calls[0].at).toBe(122);
-      // a and b share one shard: one aggregated Kinesis record (PK "a"), as kpl.md §2
-      expect(calls[0].input.Records).toHaveLength(1);
-      expect(calls[0].input.Records?.[0].PartitionKey).toBe('a');
+      expect(calls.map((c) => c.at)).toEqual([102, 133]);
+      expect(calls[0].input.Records?.map((r) => r.PartitionKey)).toEqual(['k1']);
+      // b and c: one aggregated Kinesis record, PK "a" (kpl.md §2)
+      expect(calls[1].input.Records?.map((r) => r.PartitionKey)).toEqual(['a']);
     });
   });
 
   it('sends what is buffered at once when the source completes, and completes after the last result', () => {
     scheduler.run(({ cold, expectObservable }) => {
-      const { client } = fakeKinesisClient({ cold, now: () => scheduler.now() });
-      const source = cold('--a|', { a: { partitionKey: 'a', data: 'x' } });
-      //                    complete at 3 flushes the aggregator; collector extension 20 → sent at 23, answered at 27
+      const { client, calls } = fakeKinesisClient({ cold, now: () => scheduler.now() });
+      const source = cold('--a 5ms b|', { a: { partitionKey: 'a', data: 'x' }, b: { partitionKey: 'b', data: 'y' } });
+      //                    completion at 9 flushes the aggregator and the collector: one request at 9, answered at 13
       const result = source.pipe(kinesisProducer({ client, streamName: 's', scheduler }), map(summary));
-      expectObservable(result).toBe('27ms (x|)', { x: 'a:ok:1' });
+      expectObservable(result).toBe('13ms (xy|)', { x: 'a:ok:1', y: 'b:ok:1' });
+      scheduler.flush();
+      expect(calls.map((c) => c.at)).toEqual([9]);
     });
   });
 
@@ -51,15 +59,15 @@ describe('kinesisProducer (virtual time, fake client)', () => {
         errorFor: (call) => (call === 0 ? 'InternalFailure' : undefined),
       });
       const source = cold('--a 300ms |', { a: { partitionKey: 'a', data: 'x' } });
-      //                    first attempt sent at 122, fails at 126; backoff with random() = 0 → deadline 126;
-      //                    aggregator flushes at 126, collector extends to 146, answer at 150.
+      // first attempt (unpredicted, alone) sent at 102, fails at 106; backoff with random() = 0 gives
+      // deadline 106; predicted again, aggregated, flushed at 106; the collector extends to 126; answered at 130.
       const result = source.pipe(
         kinesisProducer({ client, streamName: 's', scheduler, random: () => 0 }),
         map((r) => `${summary(r)}:${r.attempts.map((a) => a.errorCode ?? 'ok').join('/')}`),
       );
-      expectObservable(result).toBe('150ms x 152ms |', { x: 'a:ok:2:InternalFailure/ok' });
+      expectObservable(result).toBe('130ms x 172ms |', { x: 'a:ok:2:InternalFailure/ok' });
       scheduler.flush();
-      expect(calls.map((c) => c.at)).toEqual([122, 146]);
+      expect(calls.map((c) => c.at)).toEqual([102, 126]);
     });
   });
 
@@ -68,8 +76,8 @@ describe('kinesisProducer (virtual time, fake client)', () => {
       const { client } = fakeKinesisClient({ cold, now: () => scheduler.now() });
       const source = cold('--ab|', { a: { partitionKey: '', data: 'x' }, b: { partitionKey: 'b', data: 'y' } });
       const result = source.pipe(kinesisProducer({ client, streamName: 's', scheduler }), map(summary));
-      //                   the empty key fails at 2; b is flushed by completion at 4, sent at 24, answered at 28
-      expectObservable(result).toBe('--x 25ms (y|)', { x: ':ValidationError:1', y: 'b:ok:1' });
+      //                   the empty key fails at 2; b is flushed by completion at 4 and answered at 8
+      expectObservable(result).toBe('--x 5ms (y|)', { x: ':ValidationError:1', y: 'b:ok:1' });
     });
   });
 
@@ -81,8 +89,8 @@ describe('kinesisProducer (virtual time, fake client)', () => {
         kinesisProducer({ client, streamName: 's', scheduler, maxOutstandingRecords: 2 }),
         map(summary),
       );
-      //                   c is refused at 2; a and b are flushed at completion (7), sent at 27, answered at 31
-      expectObservable(result).toBe('--x 28ms (yz|)', { x: 'c:Backpressure:1', y: 'a:ok:1', z: 'b:ok:1' });
+      //                   c is refused at 2; a and b are flushed at completion (7) and answered at 11
+      expectObservable(result).toBe('--x 8ms (yz|)', { x: 'c:Backpressure:1', y: 'a:ok:1', z: 'b:ok:1' });
     });
   });
 
@@ -94,9 +102,9 @@ describe('kinesisProducer (virtual time, fake client)', () => {
         kinesisProducer({ client, streamName: 's', scheduler, maxOutstandingRecords: 1, overflow: 'buffer' }),
         map(summary),
       );
-      //                   a flushed at completion (6), sent 26, answered 30; b admitted at 30, deadline 130,
-      //                   collector extension 150, answered 154
-      expectObservable(result).toBe('30ms x 123ms (y|)', { x: 'a:ok:1', y: 'b:ok:1' });
+      // a is flushed at completion (6), answered at 10; b is admitted at 10 and waits its own deadline:
+      // 10 + 100 = 110, extended by the collector to 130, answered at 134
+      expectObservable(result).toBe('10ms x 123ms (y|)', { x: 'a:ok:1', y: 'b:ok:1' });
       scheduler.flush();
       expect(calls).toHaveLength(2);
     });
