@@ -66,8 +66,9 @@ export const DEFAULT_MAX_BACKOFF_MS = 2000;
  * Emits, synchronously and in the batch's order, exactly one `Classified` per user record.
  *
  * ```text
- * source:   -a---b-|          a = answered: r1 ok, r2 InternalFailure    b = answered: r3 ResourceNotFoundException
- * result:   -(xy)-z-|         x = result r1 (success)   y = retry r2 (deadline = 1 + backoff)   z = result r3 (failed)
+ * source:   -a---b-|     a = answered: r1 ok, r2 InternalFailure    b = answered: r3 ResourceNotFoundException
+ * result:   -(xy)z-|     x = result r1 (success)   y = retry r2 (deadline = 1 + 0.5 × 50 = 26 with random() 0.5)
+ *                        z = result r3 (failed)
  * ```
  *
  * | outcome | each user record |
@@ -87,9 +88,10 @@ export const DEFAULT_MAX_BACKOFF_MS = 2000;
  * `backoff = random() × min(maxBackoffMs, recordMaxBufferedTimeMs/2 × 2^(failedAttempts − 1))`.
  * At the defaults (100 ms, cap 2000 ms) the ceilings after failures 1, 2, 3 … are
  * 50, 100, 200, 400, 800, 1600, 2000, 2000 … ms (mean half of that). The first ceiling is the KPL's
- * fixed 50 ms; the cap of 2 s covers two refills of a shard's per-second budget, so a throttled
- * shard gets room before the next try, and leaves ≥ 12 tries inside the default 30 s TTL (worst
- * case: 50+100+…+1600 = 3150 ms for 6 retries, then one every ≤ 2 s).
+ * fixed 50 ms. The cap of 2 s spans two refills of a shard's per-second budget (kpl.md §7), so a
+ * throttled shard has room again before the next try, while the default 30 s TTL still holds about
+ * 19 tries when answers are quick (the first 6 retries wait at most 50+100+…+1600 = 3150 ms in all,
+ * then at most 2 s each; with jitter, half that on average).
  *
  * - Completion and error: passed through. Unsubscribe: nothing to cancel (no timers).
  * - A throw from `onThrottled` or `shardMap` errors the result.

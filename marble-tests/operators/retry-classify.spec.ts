@@ -1,0 +1,103 @@
+import { TestScheduler } from 'rxjs/testing';
+import { retryClassify } from '../../lib/operators/retry-classify';
+import type { BufferedRecord, Classified, RecordResult, SendOutcome } from '../../lib/records';
+import { answered, batchOf, bufferedRecord, failed, kinesisRecord, ok, SHARD_0 } from '../../spec/helpers/retrier-builders';
+
+const r1 = bufferedRecord({ key: 1n, name: 'r1' });
+const r2 = bufferedRecord({ key: 2n, name: 'r2' });
+const r3 = bufferedRecord({ key: 3n, name: 'r3' });
+
+function result(value: RecordResult): Classified {
+  return { kind: 'result', result: value };
+}
+function retry(record: BufferedRecord): Classified {
+  return { kind: 'retry', record };
+}
+
+describe('retryClassify', () => {
+  let scheduler: TestScheduler;
+  beforeEach(() => {
+    scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+  });
+
+  it('classifies each user record when its outcome arrives, with deadlines from scheduler time', () => {
+    scheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const a = answered(batchOf([kinesisRecord([r1]), kinesisRecord([r2])]), [ok(SHARD_0, '7'), failed('InternalFailure', 'x')], 0, 1);
+      const b = answered(batchOf([kinesisRecord([r3])]), [failed('ResourceNotFoundException', 'gone')], 2, 5);
+      const source = hot<SendOutcome>('-a---b-|', { a, b });
+      const subs = '                    ^------!';
+      const expected = '                -(xy)z-|';
+      //                                 y: deadline = 1 + 0.5 × min(2000, 100/2 × 2^0) = 26
+
+      const classified = source.pipe(retryClassify({ random: () => 0.5, scheduler }));
+
+      const failedR2 = { startedAt: 0, endedAt: 1, delayMs: 0, durationMs: 1, success: false, errorCode: 'InternalFailure', errorMessage: 'x' };
+      const failedR3 = { startedAt: 2, endedAt: 5, delayMs: 2, durationMs: 3, success: false, errorCode: 'ResourceNotFoundException', errorMessage: 'gone' };
+      expectObservable(classified).toBe(expected, {
+        x: result({
+          record: r1.record,
+          success: true,
+          shardId: SHARD_0,
+          sequenceNumber: '7',
+          attempts: [{ startedAt: 0, endedAt: 1, delayMs: 0, durationMs: 1, success: true, shardId: SHARD_0, sequenceNumber: '7' }],
+        }),
+        y: retry({ ...r2, deadline: 26, attempts: [failedR2] }),
+        z: result({ record: r3.record, success: false, errorCode: 'ResourceNotFoundException', errorMessage: 'gone', attempts: [failedR3] }),
+      });
+      expectSubscriptions(source.subscriptions).toBe(subs);
+    });
+  });
+
+  it('grows the backoff with the attempts a record has already made', () => {
+    scheduler.run(({ hot, expectObservable }) => {
+      const earlier = { startedAt: 0, endedAt: 10, delayMs: 0, durationMs: 10, success: false, errorCode: 'InternalFailure', errorMessage: '' };
+      const twice = bufferedRecord({ attempts: [earlier, { ...earlier, startedAt: 20, endedAt: 30, delayMs: 10 }] });
+      const a = answered(batchOf([kinesisRecord([twice])]), [failed('InternalFailure', '')], 35, 40);
+      const classified = hot<SendOutcome>('40ms a', { a }).pipe(retryClassify({ random: () => 1, scheduler }));
+      // third failure at 40: ceiling 50 × 2^2 = 200, random() 1 → deadline 240
+      expectObservable(classified).toBe('40ms y', {
+        y: retry({ ...twice, deadline: 240, attempts: [...twice.attempts, { startedAt: 35, endedAt: 40, delayMs: 5, durationMs: 5, success: false, errorCode: 'InternalFailure', errorMessage: '' }] }),
+      });
+    });
+  });
+
+  it('expires a retry whose expiration passed before its outcome is classified', () => {
+    scheduler.run(({ hot, expectObservable }) => {
+      const old = bufferedRecord({ expiration: 20 });
+      const a = answered(batchOf([kinesisRecord([old])]), [failed('InternalFailure', 'x')], 15, 25);
+      const classified = hot<SendOutcome>('25ms a', { a }).pipe(retryClassify({ scheduler }));
+      expectObservable(classified).toBe('25ms x', {
+        x: result({
+          record: old.record,
+          success: false,
+          errorCode: 'Expired',
+          errorMessage: 'Record has reached expiration',
+          attempts: [
+            { startedAt: 15, endedAt: 25, delayMs: 15, durationMs: 10, success: false, errorCode: 'InternalFailure', errorMessage: 'x' },
+            { startedAt: 25, endedAt: 25, delayMs: 0, durationMs: 0, success: false, errorCode: 'Expired', errorMessage: 'Record has reached expiration' },
+          ],
+        }),
+      });
+    });
+  });
+
+  it('passes completion, emptiness and a source error through', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      expectObservable(cold<SendOutcome>('|').pipe(retryClassify({ scheduler }))).toBe('|');
+      expectObservable(cold<SendOutcome>('-').pipe(retryClassify({ scheduler }))).toBe('-');
+      expectObservable(cold<SendOutcome>('--#', undefined, new Error('upstream')).pipe(retryClassify({ scheduler }))).toBe('--#', undefined, new Error('upstream'));
+    });
+  });
+
+  it('unsubscribes from the source when the result is unsubscribed', () => {
+    scheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const a = answered(batchOf([kinesisRecord([r1])]), [ok(SHARD_0, '1')], 0, 1);
+      const source = hot<SendOutcome>('-a--a-|', { a });
+      const classified = source.pipe(retryClassify({ scheduler }));
+      expectObservable(classified, '^--!').toBe('-x', {
+        x: result({ record: r1.record, success: true, shardId: SHARD_0, sequenceNumber: '1', attempts: [{ startedAt: 0, endedAt: 1, delayMs: 0, durationMs: 1, success: true, shardId: SHARD_0, sequenceNumber: '1' }] }),
+      });
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+});
