@@ -1,0 +1,319 @@
+/**
+ * Mirrors the KPL's `MetricsManager` + `MetricsIndex` + `Metric` (`aws/metrics/*`, kpl.md §9): the
+ * level filter, the granularity cut, the dimension tree that rolls every value up to its
+ * ancestors, and local reads (`getMetrics(name, windowSeconds)`).
+ *
+ * Departures:
+ * - The level filter and the granularity cut are applied when a value is put, not at upload, so
+ *   a filtered metric costs one property read and never allocates a series.
+ * - Extra dimensions are global only and are attached to every series (the KPL makes each extra
+ *   dimension a level of the tree, which uploads the same numbers twice).
+ * - The series lookup is a nested Map (name → [error code] → stream → shard), so a put is a few
+ *   Map lookups and no string concatenation; `level: 'none'` gives a recorder whose `put` is empty.
+ * - Sample listeners (for sinks that need every sample, such as OpenTelemetry histograms) are
+ *   called once per put with the leaf series' dimensions; with no listener they cost one length check.
+ */
+import type { MetricsGranularity, MetricsLevel } from '../config';
+import { ValidationError } from '../config';
+import { Accumulator, BUCKET_COUNT } from './accumulator';
+import {
+  ERROR_CODE_DIMENSION,
+  METRIC_NAMES,
+  METRICS,
+  SHARD_ID_DIMENSION,
+  STREAM_NAME_DIMENSION,
+  isMetricKept,
+} from './metric-names';
+import type { MetricDimensions, MetricName, MetricUnit } from './metric-names';
+
+/** One series as read locally ({@link MetricsRecorder.query}); ARCHITECTURE.md `getMetrics`. */
+export interface MetricReading {
+  readonly name: string;
+  readonly dimensions: MetricDimensions;
+  readonly count: number;
+  readonly sum: number;
+  /** 0 when count is 0. */
+  readonly min: number;
+  /** 0 when count is 0. */
+  readonly max: number;
+  /** sum / count; 0 when count is 0. */
+  readonly mean: number;
+  /** The seconds the reading covers: the window, or the whole seconds since the recorder started. */
+  readonly seconds?: number;
+}
+
+/** One series' delta since the previous drain, as a sink receives it (see {@link MetricsRecorder.drain}). */
+export interface MetricDelta {
+  readonly name: MetricName;
+  readonly unit: MetricUnit;
+  readonly dimensions: MetricDimensions;
+  /** Always > 0: series with nothing new are left out. */
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Called once per kept sample with the dimensions of the most specific series it went to. */
+export type MetricSampleListener = (name: MetricName, value: number, dimensions: MetricDimensions) => void;
+
+/** Options of {@link createMetricsRecorder}. */
+export interface MetricsRecorderOptions {
+  /** Which metrics are kept (kpl.md §9). `'none'` makes `put` a no-op. */
+  level: MetricsLevel;
+  /** Which dimensions are kept: global none, stream `StreamName`, shard `StreamName` + `ShardId`. */
+  granularity: MetricsGranularity;
+  /** The clock in ms; the producer passes `() => scheduler.now()`. Only whole seconds matter. */
+  now: () => number;
+  /** Dimensions added to every series (blank values are dropped), e.g. `{ Host: 'a' }`. */
+  extraDimensions?: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link MetricsRecorder.drain}. */
+export interface MetricsDrainOptions {
+  /** Export the current, still-open second too (the final export on stop). Default false: up to now − 1 s. */
+  includeCurrentSecond?: boolean;
+}
+
+/** The producer's metrics: what the pipeline puts, what `getMetrics` reads, what sinks drain. */
+export interface MetricsRecorder {
+  /** False at level `'none'`: callers may skip computing values. */
+  readonly enabled: boolean;
+  readonly level: MetricsLevel;
+  readonly granularity: MetricsGranularity;
+  /** Whether `put(name, …)` records anything (the level filter), so callers can skip costly values. */
+  wants(name: MetricName): boolean;
+  /**
+   * Adds a sample to its series and every ancestor (kpl.md §9 dimension tree). Blank dimension
+   * values are dropped; dimensions finer than the granularity are cut (`ErrorCode` is always kept).
+   */
+  put(name: MetricName, value: number, streamName?: string, shardId?: string, errorCode?: string): void;
+  /**
+   * Every series, or those of one name: cumulative since start, or over the last `windowSeconds`
+   * (1 … 60) whole seconds including the current one. Throws ValidationError for another window.
+   */
+  query(name?: string, windowSeconds?: number): MetricReading[];
+  /** Each series' delta since the previous drain (series with no new sample left out); moves the checkpoint. */
+  drain(options?: MetricsDrainOptions): MetricDelta[];
+  /** Starts calling `listener` for every kept sample; returns the function that stops it. */
+  addSampleListener(listener: MetricSampleListener): () => void;
+  /** How many series exist (each dimension prefix is one series). */
+  readonly seriesCount: number;
+  /** How many times a sample listener threw (the throw is swallowed: metrics never break the pipeline). */
+  readonly listenerErrors: number;
+}
+
+interface SeriesNode {
+  readonly name: MetricName;
+  readonly dimensions: MetricDimensions;
+  readonly acc: Accumulator;
+  errors?: Map<string, SeriesNode>;
+  streams?: Map<string, SeriesNode>;
+  shards?: Map<string, SeriesNode>;
+}
+
+type ChildKind = 'errors' | 'streams' | 'shards';
+const DIMENSION_OF: Readonly<Record<ChildKind, string>> = {
+  errors: ERROR_CODE_DIMENSION,
+  streams: STREAM_NAME_DIMENSION,
+  shards: SHARD_ID_DIMENSION,
+};
+
+function isBlank(value: string | undefined): value is undefined {
+  // #594: blank dimension values are dropped. The trim only runs for values that start with a space or control char.
+  return value === undefined || value.length === 0 || (value.charCodeAt(0) <= 32 && value.trim().length === 0);
+}
+
+const NOOP = (): void => {};
+
+function noneRecorder(granularity: MetricsGranularity): MetricsRecorder {
+  return Object.freeze({
+    enabled: false,
+    level: 'none' as const,
+    granularity,
+    wants: () => false,
+    put: NOOP,
+    query: (_name?: string, windowSeconds?: number) => {
+      checkWindow(windowSeconds);
+      return [];
+    },
+    drain: () => [],
+    addSampleListener: () => NOOP,
+    seriesCount: 0,
+    listenerErrors: 0,
+  });
+}
+
+function checkWindow(windowSeconds: number | undefined): void {
+  if (windowSeconds === undefined) return;
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > BUCKET_COUNT) {
+    throw new ValidationError('windowSeconds', windowSeconds, `an integer 1 … ${BUCKET_COUNT}, or undefined`);
+  }
+}
+
+/**
+ * Creates the producer's metrics recorder: the KPL's level filter, granularity cut and roll-up
+ * tree over 60 one-second buckets (kpl.md §9).
+ *
+ * ```text
+ * put('UserRecordsPut', 1, 's1', 'shard-0')   granularity 'shard'
+ *   → [UserRecordsPut] += 1
+ *   → [UserRecordsPut, StreamName=s1] += 1
+ *   → [UserRecordsPut, StreamName=s1, ShardId=shard-0] += 1
+ * two streams × two shards → 1 + 2 + 4 = 7 series
+ * ```
+ *
+ * Not an Observable: it has no timers and nothing to unsubscribe; {@link startMetricsUploader}
+ * drains it on a schedule.
+ *
+ * @example
+ * const metrics = createMetricsRecorder({ level: 'summary', granularity: 'shard', now: () => scheduler.now() });
+ * if (metrics.enabled) metrics.put('BufferingTime', attempt.delayMs, stream, attempt.shardId);
+ *
+ * @param options - level, granularity, clock and extra dimensions.
+ * @returns a recorder; at level `'none'` a frozen no-op one with `enabled` false.
+ */
+export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsRecorder {
+  const { level, granularity, now } = options;
+  if (level === 'none') return noneRecorder(granularity);
+
+  const keepStream = granularity !== 'global';
+  const keepShard = granularity === 'shard';
+  const extras: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.extraDimensions ?? {})) {
+    if (!isBlank(value)) extras[key] = value;
+  }
+  const startedAtMs = now();
+
+  const kept: Partial<Record<MetricName, true>> = {};
+  const roots = new Map<MetricName, SeriesNode>();
+  for (const name of METRIC_NAMES) if (isMetricKept(name, level)) kept[name] = true;
+
+  const series: SeriesNode[] = [];
+  let listeners: MetricSampleListener[] = [];
+  let listenerErrors = 0;
+
+  function newNode(name: MetricName, dimensions: MetricDimensions): SeriesNode {
+    const node: SeriesNode = { name, dimensions: Object.freeze(dimensions), acc: new Accumulator() };
+    series.push(node);
+    return node;
+  }
+
+  function child(parent: SeriesNode, kind: ChildKind, value: string): SeriesNode {
+    let map = parent[kind];
+    if (map === undefined) map = parent[kind] = new Map();
+    let node = map.get(value);
+    if (node === undefined) {
+      // Dimension order as the KPL: extras, [ErrorCode], StreamName, ShardId (kpl.md §9).
+      node = newNode(parent.name, { ...parent.dimensions, [DIMENSION_OF[kind]]: value });
+      map.set(value, node);
+    }
+    return node;
+  }
+
+  function notify(name: MetricName, value: number, dimensions: MetricDimensions): void {
+    for (const listener of listeners) {
+      try {
+        listener(name, value, dimensions);
+      } catch {
+        listenerErrors++;
+      }
+    }
+  }
+
+  function put(name: MetricName, value: number, streamName?: string, shardId?: string, errorCode?: string): void {
+    if (kept[name] !== true || !Number.isFinite(value)) return;
+    const second = Math.floor(now() / 1000);
+    let node = roots.get(name);
+    if (node === undefined) {
+      node = newNode(name, { ...extras });
+      roots.set(name, node);
+    }
+    node.acc.add(value, second);
+    if (!isBlank(errorCode)) {
+      node = child(node, 'errors', errorCode);
+      node.acc.add(value, second);
+    }
+    if (keepStream && !isBlank(streamName)) {
+      node = child(node, 'streams', streamName);
+      node.acc.add(value, second);
+    }
+    if (keepShard && !isBlank(shardId)) {
+      node = child(node, 'shards', shardId);
+      node.acc.add(value, second);
+    }
+    if (listeners.length !== 0) notify(name, value, node.dimensions);
+  }
+
+  function query(name?: string, windowSeconds?: number): MetricReading[] {
+    checkWindow(windowSeconds);
+    const nowMs = now();
+    const nowSecond = Math.floor(nowMs / 1000);
+    const seconds = windowSeconds ?? Math.max(0, Math.floor((nowMs - startedAtMs) / 1000));
+    const out: MetricReading[] = [];
+    for (const node of series) {
+      if (name !== undefined && node.name !== name) continue;
+      const s = node.acc.read(nowSecond, windowSeconds);
+      out.push({
+        name: node.name,
+        dimensions: node.dimensions,
+        count: s.count,
+        sum: s.sum,
+        min: s.min,
+        max: s.max,
+        mean: s.count === 0 ? 0 : s.sum / s.count,
+        seconds,
+      });
+    }
+    return out;
+  }
+
+  function drain(drainOptions?: MetricsDrainOptions): MetricDelta[] {
+    const nowSecond = Math.floor(now() / 1000);
+    // kpl.md §9: the upload window is (last checkpoint, now − 1 s]: the current second is still filling.
+    const through = drainOptions?.includeCurrentSecond === true ? nowSecond : nowSecond - 1;
+    const out: MetricDelta[] = [];
+    for (const node of series) {
+      const s = node.acc.drain(through);
+      if (s.count === 0) continue;
+      out.push({
+        name: node.name,
+        unit: METRICS[node.name].unit,
+        dimensions: node.dimensions,
+        count: s.count,
+        sum: s.sum,
+        min: s.min,
+        max: s.max,
+      });
+    }
+    return out;
+  }
+
+  function addSampleListener(listener: MetricSampleListener): () => void {
+    listeners = [...listeners, listener];
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      const i = listeners.indexOf(listener);
+      if (i >= 0) listeners = [...listeners.slice(0, i), ...listeners.slice(i + 1)];
+    };
+  }
+
+  return {
+    enabled: true,
+    level,
+    granularity,
+    wants: (name) => kept[name] === true,
+    put,
+    query,
+    drain,
+    addSampleListener,
+    get seriesCount() {
+      return series.length;
+    },
+    get listenerErrors() {
+      return listenerErrors;
+    },
+  };
+}
