@@ -98,7 +98,7 @@ export function deaggregateWithAwsKinesisAgg(record: KinesisRecord): Deaggregate
   let out: DeaggregatedUserRecord[] | undefined;
   let failure: Error | null = null;
   agg.deaggregateSync({ Data: record.data, PartitionKey: record.partitionKey, SequenceNumber: '1' }, true, (err, urs) => {
-    failure = err;
+    failure = err ?? null;
     out = (urs ?? []).map((u) => ({
       partitionKey: u.PartitionKey,
       explicitHashKey: u.ExplicitPartitionKey,
