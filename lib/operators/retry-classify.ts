@@ -163,7 +163,9 @@ function classifyOutcome(outcome: SendOutcome, r: Retrier): Classified[] {
       }
       return out;
     case 'unanswered':
-      for (const kr of batch.records) classifyError(kr, outcome.errorCode, outcome.errorMessage, outcome, r, out);
+      for (const kr of batch.records) {
+        classifyError(kr, outcome.errorCode || RETRIER_ERROR_CODES.unknown, outcome.errorMessage ?? '', outcome, r, out);
+      }
       return out;
     case 'answered': {
       const entries = outcome.records;

@@ -269,6 +269,11 @@ describe('retryClassify (kpl.md §8 table, row by row)', () => {
       ]);
     });
 
+    it('reads an empty request-level code as Unknown and retries', () => {
+      const out = classify(unanswered(batchOf([kinesisRecord([bufferedRecord()])]), '', ''));
+      expect(retries(out)[0].attempts).toEqual([{ ...TIMES, success: false, errorCode: 'Unknown', errorMessage: '' }]);
+    });
+
     it('fails a request-level throttle at once with failIfThrottled', () => {
       const out = classify(unanswered(batchOf([kinesisRecord([bufferedRecord()])]), 'ProvisionedThroughputExceededException'), { failIfThrottled: true });
       expect(results(out)[0]).toMatchObject({ success: false, errorCode: 'ProvisionedThroughputExceededException' });
