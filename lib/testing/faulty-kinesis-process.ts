@@ -90,7 +90,7 @@ export function startFaultyKinesisProcess(options: FaultyKinesisProcessOptions):
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      if (!exited) {
+      if (!exited && child.pid !== undefined) {
         const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
         child.kill('SIGTERM');
         await exit;
@@ -107,15 +107,18 @@ export function startFaultyKinesisProcess(options: FaultyKinesisProcessOptions):
       clearTimeout(timer);
       void close().then(() => reject(err));
     };
+    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void =>
+      fail(new Error(`faulty Kinesis process exited (code ${code}, signal ${signal}) before listening`));
     child.once('error', fail);
-    child.once('exit', (code, signal) => fail(new Error(`faulty Kinesis process exited (code ${code}, signal ${signal}) before listening`)));
+    child.once('exit', onEarlyExit);
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       const match = /LISTENING (\d+)/.exec(buffered);
       if (match === null) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
-      child.once('exit', () => undefined);
+      child.off('exit', onEarlyExit);
+      child.off('error', fail);
+      child.on('error', () => undefined); // after start, a failed kill is not worth crashing the test process
       child.stdout?.removeAllListeners('data');
       child.stdout?.resume();
       const endpoint = `http://127.0.0.1:${match[1]}`;
