@@ -16,15 +16,13 @@
  * message Tag    { required string key = 1; optional string value = 2; }
  * ```
  */
-import * as crypto from 'node:crypto';
 import type { BufferedRecord } from '../records';
+import { AGGREGATION_MAGIC, MAGIC_LENGTH, md5Bytes } from './aggregation-format';
 import { AGGREGATION_OVERHEAD, utf8Length, varintLength } from './size';
 
-/** The 4 bytes every aggregated record starts with. */
-export const AGGREGATION_MAGIC: Uint8Array = Uint8Array.of(0xf3, 0x89, 0x9a, 0xc2);
-
-const MD5_LENGTH = 16;
-const MAGIC_LENGTH = 4;
+export { AGGREGATION_MAGIC, isAggregated } from './aggregation-format';
+export { AggregationFormatError, decodeAggregated } from './aggregation-decoder';
+export type { DecodedRecord, DecodeAggregatedOptions } from './aggregation-decoder';
 
 /** One user record to aggregate. `data` given as a string is sent as its UTF-8 bytes. */
 export interface AggregationInput {
@@ -34,20 +32,6 @@ export interface AggregationInput {
   readonly explicitHashKey?: string;
   /** The payload. */
   readonly data: Uint8Array | string;
-}
-
-/* ------------------------------------------------------------------------------------------------ */
-/* MD5                                                                                              */
-/* ------------------------------------------------------------------------------------------------ */
-
-type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
-const oneShotHash: OneShotHash | undefined =
-  typeof (crypto as { hash?: unknown }).hash === 'function' ? (crypto.hash as unknown as OneShotHash) : undefined;
-
-/** MD5 of `bytes` as 16 bytes: one-shot `crypto.hash` (Node ≥ 20.12), else `createHash`. */
-export function md5Bytes(bytes: Uint8Array): Uint8Array {
-  if (oneShotHash !== undefined) return oneShotHash('md5', bytes, 'buffer');
-  return crypto.createHash('md5').update(bytes).digest();
 }
 
 /* ------------------------------------------------------------------------------------------------ */
