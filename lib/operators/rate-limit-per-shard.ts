@@ -75,10 +75,12 @@ export function rateLimitPerShard(options: RateLimitPerShardOptions = {}): Opera
 
   return (source) =>
     new Observable<KinesisRecord | SendOutcome>((subscriber) => {
-      /** streamName → shard id → limiter. Nested maps: no key string is built per record. */
-      let streams = new Map<string, Map<string, ShardLimiter>>();
-      let lastStreamName: string | undefined;
-      let lastShards: Map<string, ShardLimiter> | undefined;
+      /**
+       * shard id → its limiter, chained through `otherStream` to the same shard id of other streams.
+       * One map read and a string compare per record, and no key string built (an operator usually
+       * serves one stream: kinesisProducer keeps one pipeline per stream).
+       */
+      let limiters = new Map<string, ShardLimiter>();
       /** Limiters with a non-empty queue. */
       let backlog = new Set<ShardLimiter>();
       let timer: Subscription | null = null;
@@ -127,32 +129,25 @@ export function rateLimitPerShard(options: RateLimitPerShardOptions = {}): Opera
       }
 
       const limiterFor = (record: KinesisRecord, shardId: string): ShardLimiter => {
-        let shards: Map<string, ShardLimiter> | undefined;
-        if (record.streamName === lastStreamName) shards = lastShards;
-        else {
-          shards = streams.get(record.streamName);
-          if (shards === undefined) streams.set(record.streamName, (shards = new Map()));
-          lastStreamName = record.streamName;
-          lastShards = shards;
+        const first = limiters.get(shardId);
+        const streamName = record.streamName;
+        for (let limiter = first; limiter !== undefined; limiter = limiter.otherStream) {
+          if (limiter.streamName === streamName) return limiter;
         }
-        let limiter = shards!.get(shardId);
-        if (limiter === undefined) {
-          limiter = createShardLimiter(record.streamName, shardId, rateLimit, scheduler);
-          shards!.set(shardId, limiter);
-        }
-        return limiter;
+        const created = createShardLimiter(streamName, shardId, rateLimit, scheduler);
+        created.otherStream = first;
+        limiters.set(shardId, created);
+        return created;
       };
 
       const onThrottle = guard(subscriber, (signal: ThrottleSignal) => {
         const now = scheduler.now();
         if (typeof signal === 'string') {
-          for (const shards of streams.values()) {
-            const limiter = shards.get(signal);
-            if (limiter !== undefined) throttle(limiter, now);
-          }
+          for (let limiter = limiters.get(signal); limiter !== undefined; limiter = limiter.otherStream) throttle(limiter, now);
         } else if (typeof signal === 'object' && signal !== null && typeof signal.shardId === 'string') {
-          const limiter = streams.get(signal.streamName)?.get(signal.shardId);
-          if (limiter !== undefined) throttle(limiter, now);
+          for (let limiter = limiters.get(signal.shardId); limiter !== undefined; limiter = limiter.otherStream) {
+            if (limiter.streamName === signal.streamName) throttle(limiter, now);
+          }
         } else {
           throw new ValidationError('throttle signal', signal, 'a shard id, or { streamName, shardId }');
         }
@@ -161,33 +156,38 @@ export function rateLimitPerShard(options: RateLimitPerShardOptions = {}): Opera
       const throttleSubscription = throttled$?.subscribe({ next: onThrottle, error: (err: unknown) => subscriber.error(err) });
 
       const sourceSubscription = source.subscribe({
-        next: guard(subscriber, (record: KinesisRecord) => {
-          const shardId = record.predictedShard;
-          if (shardId === undefined) {
-            subscriber.next(record); // the KPL hands unpredicted records straight on (kpl.md §7)
-            return;
-          }
-          const limiter = limiterFor(record, shardId);
-          const now = scheduler.now();
-          if (limiter.queue.length === 0) {
-            // Fast path, allocation-free: nothing waits ahead of this record.
-            if (now > record.expiration) {
-              emitExpired(record, now);
+        // The hot path: a try/catch of its own does what `guard` does, without a rest-args wrapper per record.
+        next: (record: KinesisRecord) => {
+          try {
+            const shardId = record.predictedShard;
+            if (shardId === undefined) {
+              subscriber.next(record); // the KPL hands unpredicted records straight on (kpl.md §7)
               return;
             }
-            if (limiter.factor < 1) recover(limiter, now);
-            if (tryAdmit(limiter, record)) {
-              subscriber.next(record);
-              return;
+            const limiter = limiterFor(record, shardId);
+            const now = scheduler.now(); // the one clock read per record
+            if (limiter.queue.length === 0) {
+              // Fast path, allocation-free: nothing waits ahead of this record.
+              if (now > record.expiration) {
+                emitExpired(record, now);
+                return;
+              }
+              if (limiter.factor < 1) recover(limiter, now);
+              if (tryAdmit(limiter, record, now)) {
+                subscriber.next(record);
+                return;
+              }
+              enqueue(limiter, record);
+              backlog.add(limiter);
+            } else {
+              enqueue(limiter, record);
+              drain(limiter, now);
             }
-            enqueue(limiter, record);
-            backlog.add(limiter);
-          } else {
-            enqueue(limiter, record);
-            drain(limiter, now);
+            if (timer === null && backlog.size > 0 && !subscriber.closed) timer = scheduler.schedule(tick, drainIntervalMs);
+          } catch (err) {
+            subscriber.error(err);
           }
-          if (timer === null && backlog.size > 0 && !subscriber.closed) timer = scheduler.schedule(tick, drainIntervalMs);
-        }),
+        },
         error: (err: unknown) => subscriber.error(err),
         complete: guard(subscriber, () => {
           completed = true;
@@ -200,10 +200,8 @@ export function rateLimitPerShard(options: RateLimitPerShardOptions = {}): Opera
         throttleSubscription?.unsubscribe();
         timer?.unsubscribe();
         timer = null;
-        streams = new Map();
+        limiters = new Map();
         backlog = new Set();
-        lastStreamName = undefined;
-        lastShards = undefined;
       };
     });
 }

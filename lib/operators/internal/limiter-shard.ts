@@ -62,6 +62,8 @@ export interface ShardLimiter {
   factorAtThrottle: number;
   /** Scratch `[records, bytes]` amounts, reused so taking tokens allocates nothing. */
   readonly cost: number[];
+  /** The limiter of the same shard id in another stream: a chain, short (one link per stream). */
+  otherStream: ShardLimiter | undefined;
 }
 
 /** A limiter for one shard, its bucket full, at the nominal rate `rateLimit`% (kpl.md §7). */
@@ -93,13 +95,14 @@ export function createShardLimiter(
     throttledAt: -Infinity,
     factorAtThrottle: 1,
     cost: [1, 0],
+    otherStream: undefined,
   };
 }
 
-/** Takes 1 record token and `record.size` byte tokens if both fit (all-or-nothing). */
-export function tryAdmit(limiter: ShardLimiter, record: KinesisRecord): boolean {
+/** Takes 1 record token and `record.size` byte tokens if both fit at `now` (all-or-nothing). */
+export function tryAdmit(limiter: ShardLimiter, record: KinesisRecord, now: number): boolean {
   limiter.cost[1] = record.size;
-  return limiter.bucket.tryTake(limiter.cost);
+  return limiter.bucket.tryTake(limiter.cost, now);
 }
 
 /** Inserts by deadline, after any record with an equal deadline (stable). */
@@ -160,7 +163,7 @@ export function drainShard(limiter: ShardLimiter, now: number): Drained | null {
     limiter.minExpiration = minExpiration;
   }
   let taken = 0;
-  while (taken < queue.length && tryAdmit(limiter, queue[taken])) taken++;
+  while (taken < queue.length && tryAdmit(limiter, queue[taken], now)) taken++;
   if (taken === 0) return expired === null ? null : { expired, admitted: [] };
   const admitted = queue.splice(0, taken);
   if (queue.length === 0) limiter.minExpiration = Infinity;
@@ -177,7 +180,7 @@ export function factorAt(limiter: ShardLimiter, now: number): number {
 /** Brings the bucket's rates up to the recovered factor (additive increase). */
 export function recover(limiter: ShardLimiter, now: number): void {
   if (limiter.factor >= 1) return;
-  setFactor(limiter, factorAt(limiter, now));
+  setFactor(limiter, factorAt(limiter, now), now);
 }
 
 /**
@@ -190,13 +193,13 @@ export function throttle(limiter: ShardLimiter, now: number): boolean {
   const factor = lowered > THROTTLE_FLOOR ? lowered : THROTTLE_FLOOR;
   limiter.throttledAt = now;
   limiter.factorAtThrottle = factor;
-  setFactor(limiter, factor);
+  setFactor(limiter, factor, now);
   return true;
 }
 
-function setFactor(limiter: ShardLimiter, factor: number): void {
+function setFactor(limiter: ShardLimiter, factor: number, now: number): void {
   if (factor === limiter.factor) return;
   limiter.factor = factor;
-  limiter.bucket.setRate(0, limiter.nominalRecords * factor);
-  limiter.bucket.setRate(1, limiter.nominalBytes * factor);
+  limiter.bucket.setRate(0, limiter.nominalRecords * factor, now);
+  limiter.bucket.setRate(1, limiter.nominalBytes * factor, now);
 }

@@ -34,19 +34,20 @@ export interface TokenBucket {
   /**
    * Takes `amounts[i]` tokens from stream `i` for every `i` if every stream holds enough, else
    * takes nothing. A zero amount always fits.
+   * @param now - the current `scheduler.now()`, for a caller that has just read it (saves a clock read on a hot path).
    * @throws RangeError when the length differs from the stream count or an amount is negative or not a number.
    */
-  tryTake(amounts: readonly number[]): boolean;
+  tryTake(amounts: readonly number[], now?: number): boolean;
   /**
    * Ms from now until `tryTake(amounts)` would succeed at the current rates: 0 if it would now,
    * `Infinity` if never (an amount above a capacity, or a zero rate on a stream that lacks tokens).
    * @throws RangeError as `tryTake` does.
    */
-  msUntil(amounts: readonly number[]): number;
+  msUntil(amounts: readonly number[], now?: number): number;
   /** Tokens stream `index` holds now (after refilling). */
-  available(index: number): number;
+  available(index: number, now?: number): number;
   /** Changes stream `index`'s refill rate from now on; tokens grown so far are kept at the old rate. */
-  setRate(index: number, ratePerSecond: number): void;
+  setRate(index: number, ratePerSecond: number, now?: number): void;
   /** Stream `index`'s current refill rate per second. */
   rate(index: number): number;
 }
@@ -94,8 +95,7 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   }
   let last = scheduler.now();
 
-  function refill(): void {
-    const now = scheduler.now();
+  function refill(now: number): void {
     const elapsed = now - last;
     if (!(elapsed > 0)) return; // zero or negative: nothing grows and `last` stays (aiokpl test, §8.5 item 5)
     last = now;
@@ -120,9 +120,9 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   }
 
   return {
-    tryTake(amounts) {
+    tryTake(amounts, now = scheduler.now()) {
       checkAmounts(amounts);
-      refill();
+      refill(now);
       for (let i = 0; i < n; i++) if (tokens[i] + EPSILON < amounts[i]) return false;
       for (let i = 0; i < n; i++) {
         const left = tokens[i] - amounts[i];
@@ -130,9 +130,9 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
       }
       return true;
     },
-    msUntil(amounts) {
+    msUntil(amounts, now = scheduler.now()) {
       checkAmounts(amounts);
-      refill();
+      refill(now);
       let wait = 0;
       for (let i = 0; i < n; i++) {
         const missing = amounts[i] - tokens[i];
@@ -143,15 +143,15 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
       }
       return wait;
     },
-    available(index) {
+    available(index, now = scheduler.now()) {
       checkIndex(index);
-      refill();
+      refill(now);
       return tokens[index];
     },
-    setRate(index, ratePerSecond) {
+    setRate(index, ratePerSecond, now = scheduler.now()) {
       checkIndex(index);
       checkRate('ratePerSecond', index, ratePerSecond);
-      refill(); // what grew until now grew at the old rate
+      refill(now); // what grew until now grew at the old rate
       rates[index] = ratePerSecond;
     },
     rate(index) {
