@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeAggregated, isAggregated } from '../codec/aggregation';
-import { MAX_HASH_KEY, parseExplicitHashKey, partitionKeyToHashKey } from '../codec/hash';
+import { bigIntToHashKey, compareHashKeys, hashKeyOfPartitionKey, MAX_HASH_KEY, parseExplicitHashKey, type HashKey } from '../codec/hash';
 import { createKinesisClient, type KinesisClientOptions } from '../producer/create-kinesis-client';
 import { localCredentials } from './embedded-kinesis';
 
@@ -305,9 +305,10 @@ export function evenShards(count: number): StubShard[] {
 interface StreamState {
   readonly name: string;
   readonly shards: StubShard[];
-  readonly step: bigint;
+  /** Starting hash keys as 16 bytes, for routing without BigInt. */
+  readonly starts: Uint8Array[];
   readonly createdAt: number;
-  sequence: bigint;
+  sequence: number;
 }
 
 class ClientError extends Error {
@@ -380,7 +381,8 @@ export async function startFaultyKinesis(options: FaultyKinesisOptions): Promise
   const streams = new Map<string, StreamState>();
   for (const [name, count] of Object.entries(options.streams)) {
     if (!Number.isInteger(count) || count < 1 || count > 100000) throw new RangeError(`stream ${name}: shard count ${count} is not an integer 1 … 100000`);
-    streams.set(name, { name, shards: evenShards(count), step: (MAX_HASH_KEY + 1n) / BigInt(count), createdAt: Date.now(), sequence: 0n });
+    const shards = evenShards(count);
+    streams.set(name, { name, shards, starts: shards.map((s) => bigIntToHashKey(s.startingHashKey)), createdAt: Date.now(), sequence: 0 });
   }
   const store = options.store ?? true;
   const pageSize = options.listShardsPageSize ?? 1000;
@@ -406,13 +408,20 @@ export async function startFaultyKinesis(options: FaultyKinesisOptions): Promise
   const sockets = new Set<Socket>();
   let closed = false;
 
-  function shardIndexFor(stream: StreamState, key: bigint): number {
-    const i = Number(key / stream.step);
-    return i >= stream.shards.length ? stream.shards.length - 1 : i;
+  /** The last shard whose starting key is ≤ key (binary search over 16-byte keys). */
+  function shardIndexFor(stream: StreamState, key: HashKey): number {
+    let lo = 0;
+    let hi = stream.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (compareHashKeys(stream.starts[mid], key) <= 0) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   function nextSequence(stream: StreamState): string {
-    stream.sequence += 1n;
+    stream.sequence += 1;
     return `49${String(stream.sequence).padStart(54, '0')}`;
   }
 
@@ -540,14 +549,14 @@ export async function startFaultyKinesis(options: FaultyKinesisOptions): Promise
       if (typeof entry.Data !== 'string') throw new ClientError('ValidationException', "Value null at 'records.member.data' failed to satisfy constraint: Member must not be null");
       const data = Buffer.from(entry.Data, 'base64');
       let ehk: string | undefined;
-      let key: bigint;
+      let key: HashKey;
       if (entry.ExplicitHashKey !== undefined && entry.ExplicitHashKey !== null) {
         const parsedKey = typeof entry.ExplicitHashKey === 'string' ? parseExplicitHashKey(entry.ExplicitHashKey) : undefined;
         if (parsedKey === undefined) throw new ClientError('InvalidArgumentException', `Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was ${String(entry.ExplicitHashKey)}`);
         ehk = entry.ExplicitHashKey as string;
-        key = parsedKey;
+        key = bigIntToHashKey(parsedKey);
       } else {
-        key = partitionKeyToHashKey(pk);
+        key = hashKeyOfPartitionKey(pk);
       }
       const size = Buffer.byteLength(pk, 'utf8') + data.length;
       if (size > MAX_RECORD_BYTES) throw new ClientError('InvalidArgumentException', `Record size ${size} exceeds the maximum of ${MAX_RECORD_BYTES} bytes`);

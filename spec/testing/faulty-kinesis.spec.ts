@@ -93,6 +93,13 @@ describe('startFaultyKinesis', () => {
       expect(accepted[0].subSequenceNumber).toBeUndefined();
     });
 
+    it('routes explicit hash keys at shard boundaries to the shard whose range holds them', async () => {
+      const keys = stub.shards('ten').flatMap((s) => [s.startingHashKey, s.endingHashKey]);
+      const entries = keys.map((k) => ({ PartitionKey: 'b', ExplicitHashKey: k.toString(), Data: new Uint8Array([1]) }));
+      const answer = await testingPut(stub.client, 'ten', entries);
+      expect(answer.Records!.map((r) => r.ShardId)).toEqual(stub.shards('ten').flatMap((s) => [s.shardId, s.shardId]));
+    });
+
     it('stores the user records of an aggregated record, deaggregated, under one sequence number', async () => {
       const blob = encodeAggregated([
         { partitionKey: 'alpha', data: 'hello' },
