@@ -25,7 +25,7 @@
  * in the middle of paging restarts from page 1 (as `update()` does in the KPL).
  */
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandOutput } from '@aws-sdk/client-kinesis';
-import { asyncScheduler, from, take, type ObservableInput, type SchedulerLike, Subscription } from 'rxjs';
+import { asyncScheduler, defer, take, type ObservableInput, type SchedulerLike, Subscription } from 'rxjs';
 import { bigIntToHashKey, MAX_HASH_KEY, type HashKey } from '../codec/hash';
 import { ValidationError } from '../config';
 import { errorCodeOf, errorMessageOf, isShardFilterRejection, listShardsInput, readShardPage } from './list-shards';
@@ -262,9 +262,10 @@ export class ShardMap {
     const request = new Subscription();
     this.request = request;
     let answered = false;
-    // A test client may answer synchronously, so the handlers may run before add() returns.
+    // A test client may answer synchronously, so the handlers may run before add() returns. defer()
+    // is from() that also turns a synchronous throw of send() into a failed load.
     request.add(
-      from(this.client.send(command) as ObservableInput<ListShardsCommandOutput>)
+      defer(() => this.client.send(command) as ObservableInput<ListShardsCommandOutput>)
         .pipe(take(1))
         .subscribe({
           next: (output) => {

@@ -82,6 +82,15 @@ describe('ShardMap', () => {
       map.close();
     });
 
+    it('treats a synchronous throw of send() as a failed load', async () => {
+      const fake = fakeClient(() => {
+        throw awsError('ResourceNotFoundException');
+      });
+      const map = new ShardMap({ client: fake.client, streamName: 's' });
+      await expect(map.start()).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      map.close();
+    });
+
     it('rejects a pending start() with an AbortError on close()', async () => {
       const map = new ShardMap({ client: fakeClient(() => new Subject<ListShardsCommandOutput>()).client, streamName: 's' });
       const started = map.start();
