@@ -23,7 +23,14 @@ describe('ShardMap on kinesis-local', () => {
 
   it('holds the 8 open children after UpdateShardCount 4→8 and invalidate, keeps the parents for closedShardTtlMs, then drops them', async () => {
     const closedShardTtlMs = 1500;
-    map = new ShardMap({ client: kinesis.client, streamName: 'resharded', refreshIntervalMs: 0, closedShardTtlMs });
+    const filters: (string | undefined)[] = [];
+    const client = {
+      send: (command: { input: { ShardFilter?: { Type?: string } } }) => {
+        filters.push(command.input.ShardFilter?.Type);
+        return kinesis.client.send(command as never);
+      },
+    } as unknown as typeof kinesis.client;
+    map = new ShardMap({ client, streamName: 'resharded', refreshIntervalMs: 0, closedShardTtlMs });
     await map.start();
     const parents = [...map.openShardIds];
     expect(parents).toHaveLength(4);
@@ -44,6 +51,7 @@ describe('ShardMap on kinesis-local', () => {
     const refreshedAt = performance.now();
 
     expect(map.openShardIds).toHaveLength(8);
+    expect(filters).toEqual(['AT_LATEST', 'AT_LATEST']); // accepted: no fallback request without the filter
     expect(map.openShardIds.filter((id) => parents.includes(id))).toEqual([]);
     expect(parents.map((id) => map!.hashRange(id))).toEqual(parentRanges);
     const after = await putAndCompare(kinesis.client, 'resharded', map, probes);
