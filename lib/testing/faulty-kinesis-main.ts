@@ -3,7 +3,8 @@
  * work then does not share the producer's event loop). Options are JSON, from the first argument
  * or from the `FAULTY_KINESIS_OPTIONS` environment variable; behaviour functions cannot be passed
  * this way, only the declarative fields. Prints `LISTENING <port>` on stdout once ready, and
- * closes on SIGTERM/SIGINT or when stdin ends (so it never outlives its parent).
+ * closes on SIGTERM/SIGINT, and, when spawned by `startFaultyKinesisProcess` (`FAULTY_KINESIS_PARENT=1`),
+ * when stdin ends (so it never outlives its parent).
  *
  * @example node -r ts-node/register/transpile-only lib/testing/faulty-kinesis-main.ts '{"streams":{"s":8},"store":false}'
  */
@@ -24,9 +25,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
+  if (process.env['FAULTY_KINESIS_PARENT'] === '1') {
+    // Spawned by startFaultyKinesisProcess: the parent holds our stdin, so its end means the parent is gone.
+    process.stdin.on('end', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();
+  }
   process.stdout.write(`LISTENING ${new URL(stub.endpoint).port}\n`);
 }
 

@@ -80,6 +80,7 @@ export function startFaultyKinesisProcess(options: FaultyKinesisProcessOptions):
   const { script, execArgv } = entryPoint();
   const child = spawn(process.execPath, [...execArgv, script, JSON.stringify({ store: false, ...stubOptions })], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, FAULTY_KINESIS_PARENT: '1' },
   });
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => {
