@@ -184,6 +184,20 @@ describe('the shard limiter (limiter-shard.ts)', () => {
     expect(limiter.queue.map((r) => r.partitionKey)).toEqual(['d', 'b', 'e', 'a', 'c']);
   });
 
+  it('lets expired records out in expiration order, then admits in deadline order', () => {
+    const limiter = createShardLimiter('stream', SHARD_0, 100, clock);
+    limiter.bucket.tryTake([1000, 0]); // no record tokens: nothing can be admitted yet
+    enqueue(limiter, limiterRecord({ id: 'a', deadline: 1, expiration: 50 }));
+    enqueue(limiter, limiterRecord({ id: 'b', deadline: 2, expiration: 20 }));
+    enqueue(limiter, limiterRecord({ id: 'c', deadline: 3, expiration: 5000 }));
+    enqueue(limiter, limiterRecord({ id: 'd', deadline: 0, expiration: 20 }));
+    clock.t = 60; // 60 ms at 1000/s: 60 record tokens
+    const drained = drainShard(limiter, clock.t);
+    expect(drained?.expired.map((r) => r.partitionKey)).toEqual(['d', 'b', 'a']); // 20 (deadline 0), 20 (deadline 2), 50
+    expect(drained?.admitted.map((r) => r.partitionKey)).toEqual(['c']);
+    expect(limiter.queue).toEqual([]);
+  });
+
   it('returns null from a drain that lets nothing out', () => {
     const limiter = createShardLimiter('stream', SHARD_0, 100, clock);
     limiter.bucket.tryTake([1000, 0]);

@@ -125,15 +125,15 @@ export function enqueue(limiter: ShardLimiter, record: KinesisRecord): void {
   queue.splice(lo, 0, record);
 }
 
-/** What one drain let out: expired records first, then admitted ones, each in deadline order. */
+/** What one drain let out: expired records (expiration order), then admitted ones (deadline order). */
 export interface Drained {
   readonly expired: KinesisRecord[];
   readonly admitted: KinesisRecord[];
 }
 
 /**
- * The KPL's drain (kpl.md §7): first every expired record leaves, taking no tokens
- * (`consume_expired`); then records are admitted in deadline order until the first that does not
+ * The KPL's drain (kpl.md §7): first every expired record leaves, in expiration order, taking no
+ * tokens (`consume_expired`); then records are admitted in deadline order until the first that does not
  * fit (`consume_by_deadline`: head-of-line blocking). The queue is settled before this returns, so
  * emitting the result afterwards is safe if downstream re-enters. Returns `null` (allocating
  * nothing) when nothing leaves, the usual case for a drain on arrival behind a blocked head.
@@ -161,6 +161,8 @@ export function drainShard(limiter: ShardLimiter, now: number): Drained | null {
     }
     queue.length = kept;
     limiter.minExpiration = minExpiration;
+    // The KPL's consume_expired walks its expiration index; sort is stable, so ties keep deadline order.
+    if (expired.length > 1) expired.sort(byExpiration);
   }
   let taken = 0;
   while (taken < queue.length && tryAdmit(limiter, queue[taken], now)) taken++;
@@ -168,6 +170,10 @@ export function drainShard(limiter: ShardLimiter, now: number): Drained | null {
   const admitted = queue.splice(0, taken);
   if (queue.length === 0) limiter.minExpiration = Infinity;
   return { expired: expired ?? [], admitted };
+}
+
+function byExpiration(a: KinesisRecord, b: KinesisRecord): number {
+  return a.expiration - b.expiration;
 }
 
 /** The refill factor at `now`: the last decrease plus THROTTLE_RECOVERY_PER_SECOND per second since. */
