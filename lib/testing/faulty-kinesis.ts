@@ -737,6 +737,9 @@ export async function startFaultyKinesis(options: FaultyKinesisOptions): Promise
       handleKinesis(req, res, raw);
     });
   });
+  // Node's 5 s default closes idle keep-alive sockets while a client may be reusing them (a spurious
+  // ECONNRESET); resets must come only from the behaviour. close() destroys sockets anyway.
+  server.keepAliveTimeout = 120000;
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
