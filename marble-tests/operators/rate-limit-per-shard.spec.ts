@@ -1,4 +1,5 @@
-import { concat, filter, from, map, type Observable } from 'rxjs';
+import fc from 'fast-check';
+import { concat, filter, from, map, merge, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { rateLimitPerShard, type ThrottleSignal } from '../../lib/operators/rate-limit-per-shard';
 import type { KinesisRecord, SendOutcome } from '../../lib/records';
@@ -9,6 +10,7 @@ import {
   limiterRecord,
   MAX_RECORD_BYTES,
   maxInWindow,
+  SHARD_0,
   SHARD_1,
 } from '../../spec/helpers/limiter-records';
 
@@ -309,5 +311,67 @@ describe('rateLimitPerShard types', () => {
     expect(out).toBeDefined();
     // @ts-expect-error a throttle signal is a shard id or { streamName, shardId }
     rateLimitPerShard({ throttled$: from([1]) });
+  });
+});
+
+describe('rateLimitPerShard invariants (property, virtual time)', () => {
+  it('lets every record out exactly once, within 1000 + rate × t records and 10 MiB + rate × t bytes per shard', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 3000 }),
+            shard: fc.constantFrom(SHARD_0, SHARD_1, null),
+            size: fc.constantFrom(1, 1000, 1048576, MAX_RECORD_BYTES),
+            deadline: fc.integer({ min: 0, max: 5000 }),
+            ttl: fc.integer({ min: 0, max: 20000 }),
+          }),
+          { maxLength: 60 },
+        ),
+        (rateLimit, specs) => {
+          const scheduler = new TestScheduler((a, e) => expect(a).toEqual(e));
+          scheduler.run(({ cold }) => {
+            const sorted = [...specs].sort((a, b) => a.at - b.at);
+            const records = sorted.map((s, i) =>
+              limiterRecord({ id: `r${i}`, shard: s.shard, size: s.size, deadline: s.at + s.deadline, expiration: s.at + s.ttl }),
+            );
+            const source = merge(...records.map((r, i) => cold(`${sorted[i].at}ms (r|)`, { r })));
+            const out: { time: number; value: KinesisRecord | SendOutcome }[] = [];
+            let completedAt = -1;
+            source.pipe(rateLimitPerShard({ rateLimit, scheduler })).subscribe({
+              next: (value) => out.push({ time: scheduler.now(), value }),
+              complete: () => (completedAt = scheduler.now()),
+            });
+            scheduler.flush();
+
+            // each record exactly once, as itself or as its expired outcome
+            const seen = out.map((e) => ('kind' in e.value ? e.value.batch.records[0] : e.value));
+            expect(new Set(seen).size).toBe(records.length);
+            expect(seen.length).toBe(records.length);
+            expect(completedAt).toBeGreaterThanOrEqual(0);
+
+            for (const shard of [SHARD_0, SHARD_1]) {
+              const admitted = out.filter((e) => !('kind' in e.value) && e.value.predictedShard === shard);
+              let count = 0;
+              let bytes = 0;
+              for (const e of admitted) {
+                const r = e.value as KinesisRecord;
+                count++;
+                bytes += r.size;
+                expect(count).toBeLessThanOrEqual(1000 + (10 * rateLimit * e.time) / 1000 + 1e-6);
+                expect(bytes).toBeLessThanOrEqual(MAX_RECORD_BYTES + (10485.76 * rateLimit * e.time) / 1000 + 1e-3);
+              }
+            }
+            // an expired outcome comes only after its record's expiration; an admitted record no later than
+            for (const e of out) {
+              if ('kind' in e.value) expect(e.time).toBeGreaterThan(e.value.batch.records[0].expiration);
+              else if (e.value.predictedShard !== undefined) expect(e.time).toBeLessThanOrEqual(e.value.expiration);
+            }
+          });
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
