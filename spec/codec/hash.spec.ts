@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import {
+  bigIntToHashKey,
+  compareHashKeys,
+  hashKeyOfPartitionKey,
+  hashKeyToBigInt,
+  hashKeyToDecimal,
+  hashKeyTop48,
+  MAX_HASH_KEY,
+  parseExplicitHashKey,
+  partitionKeyToHashKey,
+} from '../../lib/codec/hash';
+import { hex } from '../helpers/codec-builders';
+
+const bytesHex = (key: ArrayLike<number>): string => hex(Uint8Array.from(key));
+
+describe('partitionKeyToHashKey', () => {
+  // aiokpl.md §8.4: computed with aiokpl's md5_hash_key.
+  it.each([
+    ['a', 16955237001963240173058271559858726497n],
+    ['b', 195289424170611159128911017612795795343n],
+    ['pk', 38317986088707300215492326132921849533n],
+    ['user-123', 250018372642977770877286195909578633128n],
+    ['hello', 123957004363873451094272536567338222994n],
+    ['', 281949768489412648962353822266799178366n],
+    ['alpha', 58606826522850340945736240254012750329n],
+  ])('hashes %j to the aiokpl vector', (pk, expected) => {
+    expect(partitionKeyToHashKey(pk)).toBe(expected);
+  });
+
+  it('reads the md5 digest big-endian (kpl.md §3)', () => {
+    expect(bytesHex(hashKeyOfPartitionKey('a'))).toBe('0cc175b9c0f1b6a831c399e269772661');
+    expect(bytesHex(hashKeyOfPartitionKey('user-123'))).toBe('bc17c97c3d897d43b7e07ca0266eafa8');
+    expect(bytesHex(hashKeyOfPartitionKey(''))).toBe('d41d8cd98f00b204e9800998ecf8427e');
+  });
+
+  it('hashes the UTF-8 bytes, as node:crypto does, for any string', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (pk) => {
+        const digest = createHash('md5').update(pk, 'utf8').digest('hex');
+        expect(bytesHex(hashKeyOfPartitionKey(pk))).toBe(digest);
+        expect(partitionKeyToHashKey(pk)).toBe(BigInt('0x' + digest));
+      }),
+      { numRuns: 2000, seed: 3 },
+    );
+  });
+});
+
+describe('parseExplicitHashKey', () => {
+  // aiokpl.md §8.4 accept and reject lists.
+  it.each(['0', '1', '123456789', MAX_HASH_KEY.toString()])('accepts %j', (text) => {
+    expect(parseExplicitHashKey(text)).toBe(BigInt(text));
+  });
+
+  it.each([
+    '',
+    ' 1',
+    '1 ',
+    '+1',
+    '-1',
+    '1_000',
+    '0x10',
+    '1.0',
+    'abc',
+    '1e10',
+    '\u0661', // Arabic-Indic digit one
+    (1n << 128n).toString(),
+    ((1n << 128n) + 1000n).toString(),
+  ])('rejects %j', (text) => {
+    expect(parseExplicitHashKey(text)).toBeUndefined();
+  });
+
+  it('accepts leading zeros and returns the value (the Java wrapper re-prints it, kpl.md §3)', () => {
+    expect(parseExplicitHashKey('007')).toBe(7n);
+    expect(parseExplicitHashKey('0'.repeat(50) + MAX_HASH_KEY.toString())).toBe(MAX_HASH_KEY);
+    expect(parseExplicitHashKey('0'.repeat(60))).toBe(0n);
+  });
+
+  it('rejects a value that is not a string', () => {
+    expect(parseExplicitHashKey(7 as unknown as string)).toBeUndefined();
+  });
+});
+
+describe('hash key conversions', () => {
+  const uint128 = fc.bigInt({ min: 0n, max: MAX_HASH_KEY });
+
+  it('round-trips bigint → bytes → bigint and decimal', () => {
+    fc.assert(
+      fc.property(uint128, (value) => {
+        const key = bigIntToHashKey(value);
+        expect(key.length).toBe(16);
+        expect(hashKeyToBigInt(key)).toBe(value);
+        expect(hashKeyToDecimal(key)).toBe(value.toString());
+        expect(bytesHex(key)).toBe(value.toString(16).padStart(32, '0'));
+      }),
+      { numRuns: 2000, seed: 4 },
+    );
+  });
+
+  it('converts the extremes', () => {
+    expect(bytesHex(bigIntToHashKey(0n))).toBe('0'.repeat(32));
+    expect(bytesHex(bigIntToHashKey(MAX_HASH_KEY))).toBe('f'.repeat(32));
+    expect(hashKeyToDecimal(bigIntToHashKey(MAX_HASH_KEY))).toBe('340282366920938463463374607431768211455');
+  });
+
+  it('refuses values outside [0, 2^128 − 1]', () => {
+    expect(() => bigIntToHashKey(-1n)).toThrow(RangeError);
+    expect(() => bigIntToHashKey(MAX_HASH_KEY + 1n)).toThrow(RangeError);
+  });
+
+  it('takes the top 48 bits as an exact number', () => {
+    expect(hashKeyTop48(bigIntToHashKey(MAX_HASH_KEY))).toBe(2 ** 48 - 1);
+    expect(hashKeyTop48(bigIntToHashKey(1n << 80n))).toBe(1);
+    expect(hashKeyTop48(bigIntToHashKey((1n << 80n) - 1n))).toBe(0);
+    fc.assert(
+      fc.property(uint128, (value) => {
+        expect(hashKeyTop48(bigIntToHashKey(value))).toBe(Number(value >> 80n));
+      }),
+      { numRuns: 1000, seed: 5 },
+    );
+  });
+
+  it('compares hash keys as the integers they are', () => {
+    expect(compareHashKeys(bigIntToHashKey(1n), bigIntToHashKey(2n))).toBe(-1);
+    expect(compareHashKeys(bigIntToHashKey(MAX_HASH_KEY), bigIntToHashKey(0n))).toBe(1);
+    expect(compareHashKeys(hashKeyOfPartitionKey('a'), bigIntToHashKey(partitionKeyToHashKey('a')))).toBe(0);
+    fc.assert(
+      fc.property(uint128, uint128, (a, b) => {
+        expect(compareHashKeys(bigIntToHashKey(a), bigIntToHashKey(b))).toBe(a < b ? -1 : a > b ? 1 : 0);
+      }),
+      { numRuns: 2000, seed: 6 },
+    );
+  });
+});

@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { encodeAggregated } from '../../lib/codec/aggregation';
+import { AGGREGATION_OVERHEAD, AggregateSizer, utf8Length, varintLength } from '../../lib/codec/size';
+import { recordSetArbitrary } from '../helpers/codec-builders';
+
+describe('varintLength', () => {
+  it.each([
+    [0, 1],
+    [1, 1],
+    [127, 1],
+    [128, 2],
+    [300, 2],
+    [16383, 2],
+    [16384, 3],
+    [2 ** 21 - 1, 3],
+    [2 ** 21, 4],
+    [2 ** 28 - 1, 4],
+    [2 ** 28, 5],
+    [2 ** 35 - 1, 5],
+    [2 ** 35, 6],
+    [2 ** 49, 8],
+    [Number.MAX_SAFE_INTEGER, 8],
+  ])('gives %d as %d bytes', (n, bytes) => {
+    expect(varintLength(n)).toBe(bytes);
+  });
+});
+
+describe('utf8Length', () => {
+  it.each([
+    ['', 0],
+    ['a', 1],
+    ['é', 2],
+    ['€', 3],
+    ['😀', 4],
+    ['\ud800', 3], // a lone high surrogate becomes U+FFFD
+    ['\udc00', 3], // a lone low surrogate too
+    ['\ud800a', 4],
+    ['a\ud83d', 4],
+  ])('counts %j as %d bytes', (text, bytes) => {
+    expect(utf8Length(text)).toBe(bytes);
+  });
+
+  it('equals the TextEncoder length for any string, lone surrogates included', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 100 }), (text) => {
+        expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
+      }),
+      { numRuns: 3000, seed: 8 },
+    );
+  });
+});
+
+describe('AggregateSizer', () => {
+  it('is 0 when empty, the data length for one record, the aggregated length above', () => {
+    const sizer = new AggregateSizer();
+    expect([sizer.size, sizer.count, sizer.aggregatedSize]).toEqual([0, 0, AGGREGATION_OVERHEAD]);
+    sizer.add('alpha', undefined, 5);
+    expect(sizer.size).toBe(5);
+    sizer.add('beta', '12345', 5);
+    sizer.add('alpha', undefined, 1);
+    expect(sizer.size).toBe(71); // the aws-kinesis-agg example, node-testing.md §3
+  });
+
+  it('equals the encoded length after every add, for 3,000 random record sets', () => {
+    fc.assert(
+      fc.property(recordSetArbitrary(60, 300), (records) => {
+        const sizer = new AggregateSizer();
+        records.forEach((r, i) => {
+          const predicted = sizer.aggregatedSizeIfAdded(r.partitionKey, r.explicitHashKey, r.data.length);
+          sizer.add(r.partitionKey, r.explicitHashKey, r.data.length);
+          expect(sizer.aggregatedSize).toBe(predicted);
+          if (i === 0 || i === records.length - 1 || i % 16 === 0) {
+            expect(sizer.aggregatedSize).toBe(encodeAggregated(records.slice(0, i + 1)).length);
+          }
+        });
+        expect(sizer.size).toBe(encodeAggregated(records).length);
+        sizer.reset();
+        expect(sizer.size).toBe(0);
+      }),
+      { numRuns: 3000, seed: 9 },
+    );
+  });
+
+  it('counts multi-byte varints exactly for large records and many keys', () => {
+    const records = Array.from({ length: 200 }, (_, i) => ({
+      partitionKey: `ключ-${i}-${'😀'.repeat(i % 70)}`,
+      explicitHashKey: i % 3 === 0 ? String(2n ** BigInt(i % 128)) : undefined,
+      data: new Uint8Array(i === 7 ? 2 ** 21 + 5 : i * 3),
+    }));
+    const sizer = new AggregateSizer();
+    for (const r of records) sizer.add(r.partitionKey, r.explicitHashKey, r.data.length);
+    expect(sizer.size).toBe(encodeAggregated(records).length);
+  });
+});
