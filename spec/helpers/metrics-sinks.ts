@@ -57,3 +57,135 @@ export function delta(overrides: Partial<MetricDelta> = {}): MetricDelta {
 export function exportOf(series: MetricDelta[], timestampMs = Date.UTC(2026, 0, 1)): MetricExport {
   return { timestampMs, series };
 }
+
+/** A fake CloudWatch client: records each command's input; `fail(n, error)` makes call n (1-based) reject. */
+export function fakeCloudWatchClient() {
+  const inputs: import('../../lib/metrics/sinks/cloudwatch').PutMetricDataInput[] = [];
+  const failing = new Map<number, unknown>();
+  let calls = 0;
+  return {
+    inputs,
+    fail(call: number, error: unknown) {
+      failing.set(call, error);
+    },
+    send(command: import('../../lib/metrics/sinks/cloudwatch').PutMetricDataCommandLike): Promise<unknown> {
+      calls++;
+      const error = failing.get(calls);
+      if (error !== undefined) return Promise.reject(error);
+      inputs.push(command.input);
+      return Promise.resolve({});
+    },
+  };
+}
+
+/** An SDK-style error: an Error whose name is the AWS error code. */
+export function awsError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** A call one fake instrument received. */
+export interface InstrumentCall {
+  instrument: string;
+  method: string;
+  value: number;
+  attributes?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A fake OpenTelemetry meter: records instrument creation and every call. */
+export function fakeMeter() {
+  const created: { kind: string; name: string; unit?: string }[] = [];
+  const calls: InstrumentCall[] = [];
+  const callbacks = new Map<string, ((r: { observe(v: number, a?: Readonly<Record<string, string>>): void }) => void)[]>();
+  const meter = {
+    createCounter(name: string, options?: { unit?: string }) {
+      created.push({ kind: 'counter', name, unit: options?.unit });
+      return { add: (value: number, attributes?: Readonly<Record<string, string>>) => void calls.push({ instrument: name, method: 'add', value, attributes }) };
+    },
+    createHistogram(name: string, options?: { unit?: string }) {
+      created.push({ kind: 'histogram', name, unit: options?.unit });
+      return { record: (value: number, attributes?: Readonly<Record<string, string>>) => void calls.push({ instrument: name, method: 'record', value, attributes }) };
+    },
+    createObservableGauge(name: string, options?: { unit?: string }) {
+      created.push({ kind: 'gauge', name, unit: options?.unit });
+      const list: ((r: { observe(v: number, a?: Readonly<Record<string, string>>): void }) => void)[] = [];
+      callbacks.set(name, list);
+      return {
+        addCallback: (cb: (r: { observe(v: number, a?: Readonly<Record<string, string>>): void }) => void) => void list.push(cb),
+        removeCallback: (cb: (r: { observe(v: number, a?: Readonly<Record<string, string>>): void }) => void) => {
+          const i = list.indexOf(cb);
+          if (i >= 0) list.splice(i, 1);
+        },
+      };
+    },
+  };
+  /** Runs the gauge callbacks of one instrument as an OpenTelemetry collection would. */
+  const collect = (name: string) => {
+    const observed: { value: number; attributes?: Readonly<Record<string, string>> }[] = [];
+    for (const cb of callbacks.get(name) ?? []) cb({ observe: (value, attributes) => void observed.push({ value, attributes }) });
+    return observed;
+  };
+  return { meter, created, calls, collect, callbacks };
+}
+
+/** A fake prom-client module: records constructor configs and every call. */
+export function fakePromClient() {
+  const configs: { kind: string; name: string; help: string; labelNames: string[]; buckets?: number[] }[] = [];
+  const calls: InstrumentCall[] = [];
+  function make(kind: string, method: string) {
+    return class {
+      constructor(readonly config: { name: string; help: string; labelNames: string[]; buckets?: number[] }) {
+        configs.push({ kind, ...config });
+      }
+      record(labels: Readonly<Record<string, string | undefined>>, value = 1) {
+        calls.push({ instrument: this.config.name, method, value, attributes: labels });
+      }
+    };
+  }
+  const Counter = make('counter', 'inc');
+  const Histogram = make('histogram', 'observe');
+  const Gauge = make('gauge', 'set');
+  const client = {
+    Counter: class extends Counter {
+      inc(labels: Readonly<Record<string, string | undefined>>, value?: number) {
+        this.record(labels, value);
+      }
+    },
+    Histogram: class extends Histogram {
+      observe(labels: Readonly<Record<string, string | undefined>>, value: number) {
+        this.record(labels, value);
+      }
+    },
+    Gauge: class extends Gauge {
+      set(labels: Readonly<Record<string, string | undefined>>, value: number) {
+        this.record(labels, value);
+      }
+    },
+  };
+  return { client, configs, calls };
+}
+
+/** A fake hot-shots client: records every call. */
+export function fakeStatsD() {
+  const calls: InstrumentCall[] = [];
+  const make = (method: string) => (stat: string, value: number, tags?: Readonly<Record<string, string>>) =>
+    void calls.push({ instrument: stat, method, value, attributes: tags });
+  let closed = 0;
+  return {
+    calls,
+    get closed() {
+      return closed;
+    },
+    client: {
+      increment: make('increment'),
+      histogram: make('histogram'),
+      gauge: make('gauge'),
+      timing: make('timing'),
+      close: (cb?: (e?: Error) => void) => {
+        closed++;
+        cb?.();
+      },
+    },
+  };
+}

@@ -118,7 +118,13 @@ export function openTelemetrySink(options: OpenTelemetrySinkOptions = {}): Metri
   const counters: Partial<Record<MetricName, OtelCounterLike>> = {};
   const histograms: Partial<Record<MetricName, OtelHistogramLike>> = {};
   const gauges: { gauge: OtelObservableGaugeLike; callback: OtelObservableCallback }[] = [];
-  const lastValues: Partial<Record<MetricName, Map<OtelAttributes, number>>> = {};
+  // Keyed by the attribute values, not the object: callers other than the recorder may pass fresh objects.
+  const lastValues: Partial<Record<MetricName, Map<string, { attributes: OtelAttributes; value: number }>>> = {};
+  const keyOf = memoByDimensions((attributes: OtelAttributes) =>
+    Object.entries(attributes)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\u0000'),
+  );
 
   for (const name of METRIC_NAMES) {
     const instrumentOptions = { description: METRICS[name].description, unit: UNIT[METRICS[name].unit] };
@@ -131,11 +137,11 @@ export function openTelemetrySink(options: OpenTelemetrySinkOptions = {}): Metri
         histograms[name] = meter.createHistogram(instrumentName, instrumentOptions);
         break;
       case 'gauge': {
-        const values = new Map<OtelAttributes, number>();
+        const values = new Map<string, { attributes: OtelAttributes; value: number }>();
         lastValues[name] = values;
         const gauge = meter.createObservableGauge(instrumentName, instrumentOptions);
         const callback: OtelObservableCallback = (result) => {
-          for (const [attributes, value] of values) result.observe(value, attributes);
+          for (const { attributes, value } of values.values()) result.observe(value, attributes);
         };
         gauge.addCallback(callback);
         gauges.push({ gauge, callback });
@@ -159,7 +165,7 @@ export function openTelemetrySink(options: OpenTelemetrySinkOptions = {}): Metri
         histogram.record(value, attributes);
         return;
       }
-      lastValues[name]?.set(attributes, value);
+      lastValues[name]?.set(keyOf(attributes), { attributes, value });
     },
     close() {
       for (const { gauge, callback } of gauges) gauge.removeCallback(callback);
