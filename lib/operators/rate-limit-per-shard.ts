@@ -78,7 +78,8 @@ export function rateLimitPerShard(options: RateLimitPerShardOptions = {}): Opera
       /**
        * shard id → its limiter, chained through `otherStream` to the same shard id of other streams.
        * One map read and a string compare per record, and no key string built (an operator usually
-       * serves one stream: kinesisProducer keeps one pipeline per stream).
+       * serves one stream: kinesisProducer keeps one pipeline per stream). Limiters live as long as
+       * the subscription, one per shard ever seen (a few hundred bytes each), as in the KPL.
        */
       let limiters = new Map<string, ShardLimiter>();
       /** Limiters with a non-empty queue. */

@@ -3,6 +3,7 @@
  * The Limiter reads only `streamName`, `predictedShard`, `partitionKey`, `size`, `deadline` and
  * `expiration`; the payload is a view of one shared zero buffer, so 10 MiB records cost nothing.
  */
+import { utf8Length } from '../../lib/codec/size';
 import type { BufferedRecord, KinesisRecord, SendOutcome } from '../../lib/records';
 
 /** The largest record the bytes bucket (10 MiB) lets pass. */
@@ -54,7 +55,7 @@ export function limiterRecord(spec: LimiterRecordSpec = {}): KinesisRecord {
 export function expiredOutcome(record: KinesisRecord, now: number): SendOutcome {
   return {
     kind: 'expired',
-    batch: { streamName: record.streamName, records: [record], size: record.partitionKey.length + record.size },
+    batch: { streamName: record.streamName, records: [record], size: utf8Length(record.partitionKey) + record.size },
     startedAt: now,
     endedAt: now,
   };
