@@ -31,23 +31,32 @@ export interface AggregateByShardOptions {
   flush$?: Observable<unknown>;
 }
 
-/** The exact size of an aggregated record as user records are added. One per batch, not per record. */
-function aggregateContainer(): ReducerContainer<BufferedRecord> {
-  const sizer = new AggregateSizer();
-  return {
-    get count() {
-      return sizer.count;
-    },
-    get size() {
-      return sizer.size;
-    },
-    sizeIfAdded: (r) =>
-      sizer.count === 0 ? r.data.length : sizer.aggregatedSizeIfAdded(r.record.partitionKey, r.explicitHashKey, r.data.length),
-    add: (r) => {
-      sizer.add(r.record.partitionKey, r.explicitHashKey, r.data.length);
-    },
-  };
+/**
+ * The exact size of an aggregated record as user records are added. One per batch, not per
+ * record; a class so every container has one shape (the reducer's calls stay monomorphic).
+ */
+class AggregateContainer implements ReducerContainer<BufferedRecord> {
+  private readonly sizer = new AggregateSizer();
+
+  get count(): number {
+    return this.sizer.count;
+  }
+
+  get size(): number {
+    return this.sizer.size;
+  }
+
+  sizeIfAdded(r: BufferedRecord): number {
+    const sizer = this.sizer;
+    return sizer.count === 0 ? r.data.length : sizer.aggregatedSizeIfAdded(r.record.partitionKey, r.explicitHashKey, r.data.length);
+  }
+
+  add(r: BufferedRecord): void {
+    this.sizer.add(r.record.partitionKey, r.explicitHashKey, r.data.length);
+  }
 }
+
+const newAggregateContainer = (): AggregateContainer => new AggregateContainer();
 
 /**
  * Packs buffered records of one predicted shard into Kinesis records: aggregated when several,
@@ -87,46 +96,61 @@ export function aggregateByShard(options: AggregateByShardOptions = {}): Operato
 
       const emit = (streamName: string, shard: string, batches: readonly ReducerBatch<BufferedRecord>[]): void => {
         for (let i = 0; i < batches.length; i++) {
-          subscriber.next(buildKinesisRecord(streamName, shard, batches[i].items, batches[i].size));
+          const batch = batches[i];
+          subscriber.next(buildKinesisRecord(streamName, shard, batch.items, batch.size, batch));
         }
       };
 
+      // The last stream's shard map, so the common single-stream case does one Map lookup per record.
+      let lastStreamName: string | undefined;
+      let lastShards: Map<string, Reducer<BufferedRecord>> | undefined;
+
       const reducerFor = (streamName: string, shard: string): Reducer<BufferedRecord> => {
-        let shards = streams.get(streamName);
-        if (shards === undefined) {
-          shards = new Map();
-          streams.set(streamName, shards);
+        let shards = lastShards;
+        if (streamName !== lastStreamName || shards === undefined) {
+          shards = streams.get(streamName);
+          if (shards === undefined) {
+            shards = new Map();
+            streams.set(streamName, shards);
+          }
+          lastStreamName = streamName;
+          lastShards = shards;
         }
-        let reducer = shards.get(shard);
-        if (reducer === undefined) {
-          const created: Reducer<BufferedRecord> = createReducer({
-            countLimit: aggregationMaxCount,
-            sizeLimit: aggregationMaxSize,
-            newContainer: aggregateContainer,
-            scheduler,
-            onDeadline: guard(subscriber, (batches: ReducerBatch<BufferedRecord>[]) => {
-              // Dropped before emitting: code downstream may add to this shard again (retries).
-              if (created.count === 0) drop(streamName, shard, created);
-              emit(streamName, shard, batches);
-            }),
-          });
-          shards.set(shard, created);
-          reducer = created;
-        }
-        return reducer;
+        const reducer = shards.get(shard);
+        return reducer ?? create(streamName, shard, shards);
+      };
+
+      const create = (streamName: string, shard: string, shards: Map<string, Reducer<BufferedRecord>>): Reducer<BufferedRecord> => {
+        const created: Reducer<BufferedRecord> = createReducer({
+          countLimit: aggregationMaxCount,
+          sizeLimit: aggregationMaxSize,
+          newContainer: newAggregateContainer,
+          scheduler,
+          onDeadline: guard(subscriber, (batches: ReducerBatch<BufferedRecord>[]) => {
+            // Dropped before emitting: code downstream may add to this shard again (retries).
+            if (created.count === 0) drop(streamName, shard, created);
+            emit(streamName, shard, batches);
+          }),
+        });
+        shards.set(shard, created);
+        return created;
       };
 
       const drop = (streamName: string, shard: string, reducer: Reducer<BufferedRecord>): void => {
         const shards = streams.get(streamName);
         if (shards === undefined || shards.get(shard) !== reducer) return;
         shards.delete(shard);
-        if (shards.size === 0) streams.delete(streamName);
+        if (shards.size === 0) {
+          streams.delete(streamName);
+          if (lastShards === shards) lastShards = undefined;
+        }
       };
 
       /** Takes every batch out first, then emits: a re-entrant add lands in fresh reducers. */
       const flushAll = (): void => {
         const taken = streams;
         streams = new Map();
+        lastShards = undefined;
         const out: [string, string, ReducerBatch<BufferedRecord>[]][] = [];
         for (const [streamName, shards] of taken) {
           for (const [shard, reducer] of shards) out.push([streamName, shard, reducer.flush()]);
@@ -137,6 +161,7 @@ export function aggregateByShard(options: AggregateByShardOptions = {}): Operato
       const closeAll = (): void => {
         for (const shards of streams.values()) for (const reducer of shards.values()) reducer.close();
         streams = new Map();
+        lastShards = undefined;
       };
 
       let flushSubscription: Subscription | undefined;
@@ -151,14 +176,20 @@ export function aggregateByShard(options: AggregateByShardOptions = {}): Operato
       }
 
       const sourceSubscription = source.subscribe({
-        next: guard(subscriber, (record: BufferedRecord) => {
-          const shard = record.predictedShard;
-          if (!aggregationEnabled || shard === undefined) {
-            subscriber.next(buildKinesisRecord(record.streamName, shard, [record], record.data.length));
-            return;
+        // `guard` written out: the per-record path allocates nothing (guard's rest arguments would).
+        next: (record: BufferedRecord) => {
+          try {
+            const shard = record.predictedShard;
+            if (!aggregationEnabled || shard === undefined) {
+              subscriber.next(buildKinesisRecord(record.streamName, shard, [record], record.data.length));
+              return;
+            }
+            const batches = reducerFor(record.streamName, shard).add(record);
+            if (batches.length > 0) emit(record.streamName, shard, batches);
+          } catch (err) {
+            subscriber.error(err);
           }
-          emit(record.streamName, shard, reducerFor(record.streamName, shard).add(record));
-        }),
+        },
         error: (err: unknown) => {
           closeAll();
           subscriber.error(err);

@@ -39,39 +39,36 @@ export interface CollectBatchesOptions {
   flush$?: Observable<unknown>;
 }
 
-interface RequestContainer extends ReducerContainer<KinesisRecord> {
-  /** Bytes of data of this predicted shard in the request. */
-  shardBytes(shard: string): number;
-}
-
 /** How a record counts towards the 5 MiB limit (`put_records_request.h`). */
 function requestSize(record: KinesisRecord): number {
   return utf8Length(record.partitionKey) + record.data.length;
 }
 
 /** A pending PutRecords request. One per request, not per record. */
-function requestContainer(): RequestContainer {
-  let count = 0;
-  let size = 0;
-  const byShard = new Map<string, number>();
-  return {
-    get count() {
-      return count;
-    },
-    get size() {
-      return size;
-    },
-    sizeIfAdded: (record) => size + requestSize(record),
-    add: (record) => {
-      count++;
-      size += requestSize(record);
-      const shard = record.predictedShard;
-      // Unpredicted records count for no shard (the KPL's should_flush skips them).
-      if (shard !== undefined) byShard.set(shard, (byShard.get(shard) ?? 0) + record.data.length);
-    },
-    shardBytes: (shard) => byShard.get(shard) ?? 0,
-  };
+class RequestContainer implements ReducerContainer<KinesisRecord> {
+  count = 0;
+  size = 0;
+  /** Bytes of data per predicted shard in the request. */
+  private readonly byShard = new Map<string, number>();
+
+  sizeIfAdded(record: KinesisRecord): number {
+    return this.size + requestSize(record);
+  }
+
+  add(record: KinesisRecord): void {
+    this.count++;
+    this.size += requestSize(record);
+    const shard = record.predictedShard;
+    // Unpredicted records count for no shard (the KPL's should_flush skips them).
+    if (shard !== undefined) this.byShard.set(shard, (this.byShard.get(shard) ?? 0) + record.data.length);
+  }
+
+  shardBytes(shard: string): number {
+    return this.byShard.get(shard) ?? 0;
+  }
 }
+
+const newRequestContainer = (): RequestContainer => new RequestContainer();
 
 const shardIsFull = (record: KinesisRecord, request: RequestContainer): boolean =>
   record.predictedShard !== undefined && request.shardBytes(record.predictedShard) >= SHARD_FLUSH_BYTES;
@@ -123,7 +120,7 @@ export function collectBatches(options: CollectBatchesOptions = {}): OperatorFun
           const created: Reducer<KinesisRecord> = createReducer({
             countLimit: collectionMaxCount,
             sizeLimit: collectionMaxSize,
-            newContainer: requestContainer,
+            newContainer: newRequestContainer,
             flushPredicate: shardIsFull,
             scheduler,
             onDeadline: guard(subscriber, (batches: ReducerBatch<KinesisRecord>[]) => {

@@ -151,6 +151,7 @@ describe('aggregateByShard', () => {
       ehk: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
       shard: fc.integer({ min: 0, max: 2 }),
       deadline: fc.integer({ min: 0, max: 200 }),
+      expiration: fc.integer({ min: 100, max: 400 }),
     });
     fc.assert(
       fc.property(fc.array(arbRecord, { maxLength: 120 }), fc.integer({ min: 64, max: 2500 }), fc.integer({ min: 1, max: 50 }), (specs, maxSize, maxCount) => {
@@ -161,6 +162,7 @@ describe('aggregateByShard', () => {
             explicitHashKey: s.ehk === undefined ? undefined : String(s.ehk * 1e30),
             predictedShard: s.shard === 2 ? null : `shard-${s.shard}`,
             deadline: s.deadline,
+            expiration: s.expiration,
           }),
         );
         const out = run(records, { aggregationMaxSize: maxSize, aggregationMaxCount: maxCount });
@@ -185,6 +187,8 @@ describe('aggregateByShard', () => {
             expect(kr.partitionKey).toBe(kr.records[0].record.partitionKey);
           }
           for (const r of kr.records) expect(r.predictedShard).toBe(kr.predictedShard);
+          expect(kr.expiration).toBe(Math.min(...kr.records.map((r) => r.expiration)));
+          expect(kr.deadline).toBe(Math.min(...kr.records.map((r) => Math.min(r.deadline, r.expiration))));
           expect(kr.explicitHashKey).toBe(kr.records[0].explicitHashKey ?? decimalHashKey(kr.records[0].record.partitionKey));
           seen.push(...kr.records);
         }

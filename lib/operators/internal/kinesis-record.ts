@@ -22,6 +22,8 @@ export const AGGREGATED_PARTITION_KEY = 'a';
  * @param records - non-empty, in deadline order; the array becomes the carrier's (not copied).
  * @param size - the exact size from `AggregateSizer` (`size`: the data length for one record, the
  *   aggregated size for more); the encoder checks it and throws on a mismatch (a bug, never data).
+ * @param times - the earliest deadline and expiration when the caller already knows them (the
+ *   reducer tracks them as items arrive); otherwise they are computed from `records`.
  * @returns the carrier; its `size` equals `data.length`.
  */
 export function buildKinesisRecord(
@@ -29,14 +31,22 @@ export function buildKinesisRecord(
   predictedShard: string | undefined,
   records: readonly BufferedRecord[],
   size: number,
+  times?: { readonly deadline: number; readonly expiration: number },
 ): KinesisRecord {
   const first = records[0];
-  let deadline = first.deadline;
-  let expiration = first.expiration;
-  for (let i = 1; i < records.length; i++) {
-    const r = records[i];
-    if (r.deadline < deadline) deadline = r.deadline;
-    if (r.expiration < expiration) expiration = r.expiration;
+  let deadline: number;
+  let expiration: number;
+  if (times !== undefined) {
+    deadline = times.deadline;
+    expiration = times.expiration;
+  } else {
+    deadline = first.deadline;
+    expiration = first.expiration;
+    for (let i = 1; i < records.length; i++) {
+      const r = records[i];
+      if (r.deadline < deadline) deadline = r.deadline;
+      if (r.expiration < expiration) expiration = r.expiration;
+    }
   }
   let data: Uint8Array;
   let partitionKey: string;

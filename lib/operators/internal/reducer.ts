@@ -40,10 +40,14 @@ export interface ReducerContainer<T> {
   add(item: T): void;
 }
 
-/** One closed batch: its items in deadline order and their exact size. */
+/** One closed batch: its items in deadline order, their exact size, earliest deadline and expiration. */
 export interface ReducerBatch<T> {
   readonly items: T[];
   readonly size: number;
+  /** The earliest (clamped) deadline of the items. */
+  readonly deadline: number;
+  /** The earliest expiration of the items. */
+  readonly expiration: number;
 }
 
 export interface ReducerOptions<T extends Timed, C extends ReducerContainer<T>> {
@@ -91,142 +95,197 @@ function byDeadline(a: Timed, b: Timed): number {
  * `onDeadline`.
  */
 export function createReducer<T extends Timed, C extends ReducerContainer<T>>(options: ReducerOptions<T, C>): Reducer<T> {
-  const { countLimit, sizeLimit, newContainer, flushPredicate, scheduler, onDeadline } = options;
-  let items: T[] = [];
-  let container = newContainer();
-  let minDeadline = Infinity;
-  let maxDeadline = -Infinity;
+  return new DeadlineReducer(options);
+}
+
+/**
+ * A class rather than closures: one shape and prototype methods, so the per-item `add` stays
+ * monomorphic and inlinable however many reducers exist (one per shard).
+ */
+class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements Reducer<T> {
+  private readonly countLimit: number;
+  private readonly sizeLimit: number;
+  private readonly newContainer: () => C;
+  private readonly flushPredicate: ((item: T, container: C) => boolean) | undefined;
+  private readonly scheduler: SchedulerLike;
+  private readonly onDeadline: (batches: ReducerBatch<T>[]) => void;
+  private readonly fire: () => void;
+
+  private items: T[] = [];
+  private container: C;
+  private minDeadline = Infinity;
+  private maxDeadline = -Infinity;
+  private minExpiration = Infinity;
   /** Items were added in deadline order, so packing needs no sort. */
-  let sorted = true;
-  let timer: Subscription | null = null;
-  let timerAt = Infinity;
+  private sorted = true;
+  private timer: Subscription | null = null;
+  private timerAt = Infinity;
 
-  const isFull = (): boolean => container.count >= countLimit || container.size >= sizeLimit;
+  constructor(options: ReducerOptions<T, C>) {
+    this.countLimit = options.countLimit;
+    this.sizeLimit = options.sizeLimit;
+    this.newContainer = options.newContainer;
+    this.flushPredicate = options.flushPredicate;
+    this.scheduler = options.scheduler;
+    this.onDeadline = options.onDeadline;
+    this.container = options.newContainer();
+    this.fire = () => this.onTimer();
+  }
 
-  /** The whole live container as a batch; state is reset before anyone sees the batch. */
-  function takeAll(): ReducerBatch<T> {
-    const batch: ReducerBatch<T> = { items, size: container.size };
-    items = [];
-    container = newContainer();
-    minDeadline = Infinity;
-    maxDeadline = -Infinity;
-    sorted = true;
+  get count(): number {
+    return this.items.length;
+  }
+
+  get timerDue(): number | undefined {
+    return this.timer === null ? undefined : this.timerAt;
+  }
+
+  add(item: T): readonly ReducerBatch<T>[] {
+    const d = deadlineOf(item);
+    const sizeBefore = this.container.size;
+    const expirationBefore = this.minExpiration;
+    this.items.push(item);
+    this.container.add(item);
+    if (d < this.minDeadline) this.minDeadline = d;
+    if (d >= this.maxDeadline) this.maxDeadline = d;
+    else this.sorted = false;
+    if (item.expiration < this.minExpiration) this.minExpiration = item.expiration;
+
+    let out: ReducerBatch<T>[] | undefined;
+    if (
+      this.container.size > this.sizeLimit &&
+      this.sorted &&
+      this.items.length > 1 &&
+      sizeBefore <= this.sizeLimit &&
+      this.items.length <= this.countLimit + 1
+    ) {
+      // Fast path, same result as packing: the item that went over is last in deadline order, so
+      // it is the first one left out, and the batch is exactly the items before it, which fit.
+      out = [this.splitOffLast(item, d, sizeBefore, expirationBefore)];
+    } else if (this.isFull() || (this.flushPredicate !== undefined && this.flushPredicate(item, this.container))) {
+      out = [this.packOne()];
+    }
+    if (out === undefined) {
+      // The timer only ever moves earlier on an add (kpl.md §5 set_deadline).
+      if (this.minDeadline < this.timerAt) {
+        this.cancelTimer();
+        this.arm(this.minDeadline);
+      }
+      return NONE;
+    }
+    while (this.items.length > 0 && this.isFull()) out.push(this.packOne());
+    this.followRemainder();
+    return out;
+  }
+
+  flush(): ReducerBatch<T>[] {
+    const batches: ReducerBatch<T>[] = [];
+    while (this.items.length > 0) batches.push(this.packOne());
+    this.cancelTimer();
+    return batches;
+  }
+
+  close(): void {
+    this.cancelTimer();
+    this.reset([]);
+  }
+
+  private isFull(): boolean {
+    return this.container.count >= this.countLimit || this.container.size >= this.sizeLimit;
+  }
+
+  /** Makes `items` the live set, with a fresh container holding them. */
+  private reset(items: T[]): void {
+    this.items = items;
+    this.container = this.newContainer();
+    this.minDeadline = Infinity;
+    this.maxDeadline = -Infinity;
+    this.minExpiration = Infinity;
+    this.sorted = true;
+    for (const item of items) {
+      this.container.add(item);
+      const d = deadlineOf(item);
+      if (d < this.minDeadline) this.minDeadline = d;
+      if (d > this.maxDeadline) this.maxDeadline = d;
+      if (item.expiration < this.minExpiration) this.minExpiration = item.expiration;
+    }
+  }
+
+  /** Everything but the last item as a batch; the last item starts the next one. */
+  private splitOffLast(last: T, lastDeadline: number, sizeBefore: number, expiration: number): ReducerBatch<T> {
+    const items = this.items;
+    items.pop();
+    // Deadlines are in order, so the batch's earliest is its first item's.
+    const batch: ReducerBatch<T> = { items, size: sizeBefore, deadline: this.minDeadline, expiration };
+    this.items = [last];
+    this.container = this.newContainer();
+    this.container.add(last);
+    this.minDeadline = lastDeadline;
+    this.maxDeadline = lastDeadline;
+    this.minExpiration = last.expiration;
+    this.sorted = true;
     return batch;
   }
 
   /** One batch: the items in deadline order up to the limits; the rest stays live. */
-  function packOne(): ReducerBatch<T> {
-    if (sorted && container.count <= countLimit && container.size <= sizeLimit) return takeAll();
-    const all = sorted ? items : items.sort(byDeadline); // Array#sort is stable: ties stay FIFO
-    const packed = newContainer();
+  private packOne(): ReducerBatch<T> {
+    const { countLimit, sizeLimit } = this;
+    if (this.sorted && this.container.count <= countLimit && this.container.size <= sizeLimit) {
+      // The whole live set; state is reset before anyone sees the batch.
+      const batch: ReducerBatch<T> = {
+        items: this.items,
+        size: this.container.size,
+        deadline: this.minDeadline,
+        expiration: this.minExpiration,
+      };
+      this.reset([]);
+      return batch;
+    }
+    const all = this.sorted ? this.items : this.items.sort(byDeadline); // Array#sort is stable: ties stay FIFO
+    const packed = this.newContainer();
     let n = 0;
+    let expiration = Infinity;
     // The first item always goes in, so a lone oversize item leaves alone (kpl.md §2, GiantRecord).
     while (n < all.length && (n === 0 || (n < countLimit && packed.sizeIfAdded(all[n]) <= sizeLimit))) {
       packed.add(all[n]);
+      if (all[n].expiration < expiration) expiration = all[n].expiration;
       n++;
     }
     const rest = all.slice(n);
     all.length = n;
-    items = rest;
-    container = newContainer();
-    minDeadline = Infinity;
-    maxDeadline = -Infinity;
-    sorted = true;
-    for (const item of rest) {
-      container.add(item);
-      const d = deadlineOf(item);
-      if (d < minDeadline) minDeadline = d;
-      if (d > maxDeadline) maxDeadline = d;
-    }
-    return { items: all, size: packed.size };
+    this.reset(rest);
+    return { items: all, size: packed.size, deadline: deadlineOf(all[0]), expiration };
   }
 
-  function cancelTimer(): void {
-    timer?.unsubscribe();
-    timer = null;
-    timerAt = Infinity;
+  private cancelTimer(): void {
+    this.timer?.unsubscribe();
+    this.timer = null;
+    this.timerAt = Infinity;
   }
 
-  function arm(at: number): void {
-    timerAt = at;
-    timer = scheduler.schedule(onTimer, Math.max(0, at - scheduler.now()));
+  private arm(at: number): void {
+    this.timerAt = at;
+    this.timer = this.scheduler.schedule(this.fire, Math.max(0, at - this.scheduler.now()));
   }
 
   /** After a flush the timer follows the remainder's earliest deadline, earlier or later. */
-  function followRemainder(): void {
-    if (items.length === 0) cancelTimer();
-    else if (timer === null || timerAt !== minDeadline) {
-      cancelTimer();
-      arm(minDeadline);
+  private followRemainder(): void {
+    if (this.items.length === 0) this.cancelTimer();
+    else if (this.timer === null || this.timerAt !== this.minDeadline) {
+      this.cancelTimer();
+      this.arm(this.minDeadline);
     }
   }
 
-  function onTimer(): void {
-    timer = null;
-    timerAt = Infinity;
-    if (items.length === 0) return;
-    const now = scheduler.now();
+  private onTimer(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    if (this.items.length === 0) return;
+    const now = this.scheduler.now();
     const batches: ReducerBatch<T>[] = [];
-    do batches.push(packOne());
-    while (items.length > 0 && minDeadline <= now);
-    if (items.length > 0) arm(minDeadline);
-    onDeadline(batches);
+    do batches.push(this.packOne());
+    while (this.items.length > 0 && this.minDeadline <= now);
+    if (this.items.length > 0) this.arm(this.minDeadline);
+    this.onDeadline(batches);
   }
-
-  function add(item: T): readonly ReducerBatch<T>[] {
-    const d = deadlineOf(item);
-    let out: ReducerBatch<T>[] | undefined;
-    // Fast path, same result as add-then-pack: an in-order item that does not fit would be the
-    // first item left out, so the batch is exactly the current items and no repacking is needed.
-    if (items.length > 0 && sorted && d >= maxDeadline && container.sizeIfAdded(item) > sizeLimit) {
-      out = [takeAll()];
-    }
-    items.push(item);
-    container.add(item);
-    if (d < minDeadline) minDeadline = d;
-    if (d >= maxDeadline) maxDeadline = d;
-    else sorted = false;
-    if (out === undefined && (isFull() || (flushPredicate !== undefined && flushPredicate(item, container)))) {
-      out = [packOne()];
-    }
-    if (out === undefined) {
-      // The timer only ever moves earlier on an add (kpl.md §5 set_deadline).
-      if (minDeadline < timerAt) {
-        cancelTimer();
-        arm(minDeadline);
-      }
-      return NONE;
-    }
-    while (items.length > 0 && isFull()) out.push(packOne());
-    followRemainder();
-    return out;
-  }
-
-  function flush(): ReducerBatch<T>[] {
-    const batches: ReducerBatch<T>[] = [];
-    while (items.length > 0) batches.push(packOne());
-    cancelTimer();
-    return batches;
-  }
-
-  function close(): void {
-    cancelTimer();
-    items = [];
-    container = newContainer();
-    minDeadline = Infinity;
-    maxDeadline = -Infinity;
-    sorted = true;
-  }
-
-  return {
-    add,
-    flush,
-    close,
-    get count() {
-      return items.length;
-    },
-    get timerDue() {
-      return timer === null ? undefined : timerAt;
-    },
-  };
 }

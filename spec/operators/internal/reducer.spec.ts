@@ -188,9 +188,13 @@ describe('createReducer', () => {
   });
 
   describe('properties', () => {
-    const arbItem = fc.record({ weight: fc.integer({ min: 1, max: 40 }), deadline: fc.integer({ min: 0, max: 50 }) });
+    const arbItem = fc.record({
+      weight: fc.integer({ min: 1, max: 40 }),
+      deadline: fc.integer({ min: 0, max: 50 }),
+      expiration: fc.integer({ min: 0, max: 80 }),
+    });
 
-    it('never exceeds a limit except with one item, loses nothing, and packs earliest deadlines first', () => {
+    it('never exceeds a limit except with one item, loses nothing, packs earliest deadlines first and reports the earliest deadline and expiration', () => {
       fc.assert(
         fc.property(
           fc.array(arbItem, { maxLength: 60 }),
@@ -201,7 +205,7 @@ describe('createReducer', () => {
             const live = new Set<string>();
             const out: string[] = [];
             specs.forEach((s, n) => {
-              const it = item(String(n), s.deadline, s.weight);
+              const it = item(String(n), s.deadline, s.weight, s.expiration);
               live.add(it.id);
               for (const batch of reducer.add(it)) {
                 if (batch.items.length > 1) {
@@ -209,12 +213,17 @@ describe('createReducer', () => {
                   expect(batch.size).toBeLessThanOrEqual(sizeLimit);
                 }
                 expect(batch.size).toBe(batch.items.reduce((t, i) => t + i.weight, 0));
-                const ds = batch.items.map((i) => i.deadline);
+                const ds = batch.items.map((i) => Math.min(i.deadline, i.expiration));
+                expect(batch.deadline).toBe(Math.min(...ds));
+                expect(batch.expiration).toBe(Math.min(...batch.items.map((i) => i.expiration)));
                 expect(ds).toEqual([...ds].sort((a, b) => a - b));
                 for (const i of batch.items) live.delete(i.id);
                 // what stays never has an earlier deadline than what went
                 const latestSent = Math.max(...ds);
-                for (const id of live) expect(specs[Number(id)].deadline).toBeGreaterThanOrEqual(latestSent);
+                for (const id of live) {
+                  const spec = specs[Number(id)];
+                  expect(Math.min(spec.deadline, spec.expiration)).toBeGreaterThanOrEqual(latestSent);
+                }
                 out.push(...batch.items.map((i) => i.id));
               }
               expect(reducer.count).toBe(live.size);
