@@ -14,12 +14,12 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   asyncScheduler,
-  BehaviorSubject,
   merge,
   Observable,
   type OperatorFunction,
   type SchedulerLike,
   Subject,
+  type Subscriber,
 } from 'rxjs';
 import { type ProducerConfig, resolveConfig, ValidationError } from '../config';
 import { utf8Length } from '../codec/size';
@@ -129,8 +129,18 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
   const scheduler = options.scheduler ?? asyncScheduler;
   const overflow = options.overflow ?? 'fail';
   const total = { records: 0, bytes: 0 };
-  const outstanding$ = new BehaviorSubject<OutstandingCount>({ records: 0, bytes: 0 });
-  const publish = (): void => outstanding$.next({ records: total.records, bytes: total.bytes });
+  // Published only while someone listens: a count object per record would otherwise feed the GC.
+  const listeners = new Set<Subscriber<OutstandingCount>>();
+  const publish = (): void => {
+    if (listeners.size === 0) return;
+    const count: OutstandingCount = { records: total.records, bytes: total.bytes };
+    for (const listener of listeners) listener.next(count);
+  };
+  const outstanding$ = new Observable<OutstandingCount>((listener) => {
+    listeners.add(listener);
+    listener.next({ records: total.records, bytes: total.bytes });
+    return () => listeners.delete(listener);
+  });
 
   const operator = (source: Observable<UserRecord>): Observable<RecordResult> =>
     new Observable<RecordResult>((subscriber) => {
@@ -278,5 +288,5 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
       };
     });
 
-  return Object.assign(operator, { outstanding$: outstanding$.asObservable() });
+  return Object.assign(operator, { outstanding$ });
 }

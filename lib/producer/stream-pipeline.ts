@@ -24,6 +24,8 @@ import {
   type SchedulerLike,
   Subject,
   type Subscription,
+  take,
+  timer,
 } from 'rxjs';
 import type { ProducerConfig } from '../config';
 import { aggregateByShard } from '../operators/aggregate-by-shard';
@@ -66,6 +68,9 @@ export interface StreamPipeline {
   close(): void;
 }
 
+/** How long a new stream's first records wait for its shard map (the KPL's first backoff). */
+export const FIRST_LOAD_WAIT_MS = 1000;
+
 function isSendOutcome(value: KinesisRecord | SendOutcome): value is SendOutcome {
   return 'kind' in value;
 }
@@ -84,6 +89,17 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
   shardMap.start().catch(() => undefined);
 
   const users$ = new Subject<UserRecord>();
+  // A new stream's first records wait (at most FIRST_LOAD_WAIT_MS) for the map's first load, so they
+  // are predicted and aggregated. The KPL sends them unaggregated at once (kpl.md §6), which turns a
+  // burst at start-up — `from(array)` — into one Kinesis record per user record.
+  let held: UserRecord[] | undefined = [];
+  const gate = merge(shardMap.firstLoad$, timer(FIRST_LOAD_WAIT_MS, scheduler))
+    .pipe(take(1))
+    .subscribe(() => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const record of waiting) users$.next(record);
+    });
   const retries$ = new Subject<BufferedRecord>();
   const throttled$ = new Subject<ThrottleSignal>();
   // A flush reaches the aggregator first, then the collector, so what the aggregator lets go is in
@@ -153,8 +169,13 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
   });
 
   return {
-    put: (record) => users$.next(record),
+    put: (record) => {
+      if (held !== undefined) held.push(record);
+      else users$.next(record);
+    },
     close: () => {
+      gate.unsubscribe();
+      held = undefined;
       flushSubscription.unsubscribe();
       subscription.unsubscribe();
       users$.complete();

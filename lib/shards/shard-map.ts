@@ -25,7 +25,7 @@
  * in the middle of paging restarts from page 1 (as `update()` does in the KPL).
  */
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandOutput } from '@aws-sdk/client-kinesis';
-import { asyncScheduler, defer, take, type ObservableInput, type SchedulerLike, Subscription } from 'rxjs';
+import { AsyncSubject, asyncScheduler, defer, take, type Observable, type ObservableInput, type SchedulerLike, Subscription } from 'rxjs';
 import { bigIntToHashKey, MAX_HASH_KEY, type HashKey } from '../codec/hash';
 import { ValidationError } from '../config';
 import { errorCodeOf, errorMessageOf, isShardFilterRejection, listShardsInput, readShardPage } from './list-shards';
@@ -151,6 +151,15 @@ export class ShardMap {
     this.maxBackoffMs = checkMs('maxBackoffMs', options.maxBackoffMs, this.minBackoffMs, Math.max(30000, this.minBackoffMs));
     this.backoffMs = this.minBackoffMs;
   }
+
+  private readonly firstLoadSubject = new AsyncSubject<void>();
+
+  /**
+   * Emits once, then completes, when the first load is over: loaded, failed terminally, or the map
+   * closed. Unlike `start()`'s Promise it runs on the scheduler, so it works under
+   * `TestScheduler.run()`; the producer holds a new stream's first records until it emits.
+   */
+  readonly firstLoad$: Observable<void> = this.firstLoadSubject.asObservable();
 
   /** True once a snapshot is loaded (stays true through later refreshes and failures). */
   get ready(): boolean {
@@ -364,6 +373,10 @@ export class ShardMap {
   }
 
   private settleStart(err?: Error): void {
+    if (!this.firstLoadSubject.closed) {
+      this.firstLoadSubject.next();
+      this.firstLoadSubject.complete();
+    }
     const settle = this.settle;
     if (settle === undefined) return;
     this.settle = undefined;

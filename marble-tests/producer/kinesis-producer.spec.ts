@@ -21,21 +21,34 @@ describe('kinesisProducer (virtual time, fake client)', () => {
         b: { partitionKey: 'k2', data: 'y' },
         c: { partitionKey: 'k3', data: 'z' },
       });
-      // a at 2 creates the stream's pipeline; its ShardMap answers at 3, so a goes out alone and
-      //   unpredicted (kpl.md §6: a new stream's first records are not aggregated): deadline 2 + 100 = 102,
-      //   sent at 102, answered at 106.
-      // b at 13 and c at 15 share the one shard: aggregated, deadline 13 + 100 = 113; the collector extends
-      //   it to 113 + min(50, 0.2 × 100) = 133 (kpl.md §5, #280); answered at 137. The source ends at 216.
+      // a at 2 creates the stream's pipeline; it waits for the ShardMap's first load (answered at 3) so it is
+      //   predicted and can be aggregated (the KPL would send it alone and unpredicted, kpl.md §6).
+      // a (arrival 3), b (13) and c (15) share the one shard: one aggregated record, deadline 3 + 100 = 103;
+      //   the collector extends it to 103 + min(50, 0.2 × 100) = 123 (kpl.md §5, #280); answered at 127.
+      //   The source ends at 216.
       const result = source.pipe(
         kinesisProducer({ client, streamName: 's', scheduler, recordMaxBufferedTimeMs: 100 }),
         map(summary),
       );
-      expectObservable(result).toBe('106ms x 30ms (yz) 75ms |', { x: 'k1:ok:1', y: 'k2:ok:1', z: 'k3:ok:1' });
+      expectObservable(result).toBe('127ms (xyz) 84ms |', { x: 'k1:ok:1', y: 'k2:ok:1', z: 'k3:ok:1' });
       scheduler.flush();
-      expect(calls.map((c) => c.at)).toEqual([102, 133]);
-      expect(calls[0].input.Records?.map((r) => r.PartitionKey)).toEqual(['k1']);
-      // b and c: one aggregated Kinesis record, PK "a" (kpl.md §2)
-      expect(calls[1].input.Records?.map((r) => r.PartitionKey)).toEqual(['a']);
+      expect(calls.map((c) => c.at)).toEqual([123]);
+      // one aggregated Kinesis record, PK "a" (kpl.md §2)
+      expect(calls[0].input.Records?.map((r) => r.PartitionKey)).toEqual(['a']);
+    });
+  });
+
+  it('sends a new stream\'s first records unpredicted when its shard map does not load within 1 s', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const { client, calls } = fakeKinesisClient({ cold, now: () => scheduler.now(), listShardsMarbles: '-' });
+      const source = cold('--ab 2s |', { a: { partitionKey: 'k1', data: 'x' }, b: { partitionKey: 'k2', data: 'y' } });
+      // held from 2 until 2 + 1000 = 1002, then unpredicted: each alone (never aggregated across shards,
+      // aiokpl B1); deadline 1102 each, one request at 1102, answered at 1106.
+      const result = source.pipe(kinesisProducer({ client, streamName: 's', scheduler }), map(summary));
+      expectObservable(result).toBe('1106ms (xy) 894ms |', { x: 'k1:ok:1', y: 'k2:ok:1' });
+      scheduler.flush();
+      expect(calls.map((c) => c.at)).toEqual([1102]);
+      expect(calls[0].input.Records?.map((r) => r.PartitionKey)).toEqual(['k1', 'k2']);
     });
   });
 
@@ -59,15 +72,15 @@ describe('kinesisProducer (virtual time, fake client)', () => {
         errorFor: (call) => (call === 0 ? 'InternalFailure' : undefined),
       });
       const source = cold('--a 300ms |', { a: { partitionKey: 'a', data: 'x' } });
-      // first attempt (unpredicted, alone) sent at 102, fails at 106; backoff with random() = 0 gives
-      // deadline 106; predicted again, aggregated, flushed at 106; the collector extends to 126; answered at 130.
+      // a waits for the map (3): deadline 103, extended to 123, fails at 127; backoff with random() = 0
+      // gives deadline 127; predicted again, flushed at 127, extended to 147, answered at 151.
       const result = source.pipe(
         kinesisProducer({ client, streamName: 's', scheduler, random: () => 0 }),
         map((r) => `${summary(r)}:${r.attempts.map((a) => a.errorCode ?? 'ok').join('/')}`),
       );
-      expectObservable(result).toBe('130ms x 172ms |', { x: 'a:ok:2:InternalFailure/ok' });
+      expectObservable(result).toBe('151ms x 151ms |', { x: 'a:ok:2:InternalFailure/ok' });
       scheduler.flush();
-      expect(calls.map((c) => c.at)).toEqual([102, 126]);
+      expect(calls.map((c) => c.at)).toEqual([123, 147]);
     });
   });
 
@@ -76,8 +89,8 @@ describe('kinesisProducer (virtual time, fake client)', () => {
       const { client } = fakeKinesisClient({ cold, now: () => scheduler.now() });
       const source = cold('--ab|', { a: { partitionKey: '', data: 'x' }, b: { partitionKey: 'b', data: 'y' } });
       const result = source.pipe(kinesisProducer({ client, streamName: 's', scheduler }), map(summary));
-      //                   the empty key fails at 2; b is flushed by completion at 4 and answered at 8
-      expectObservable(result).toBe('--x 5ms (y|)', { x: ':ValidationError:1', y: 'b:ok:1' });
+      // both wait for the map (3): the empty key fails then; b is flushed by completion at 4, answered at 8
+      expectObservable(result).toBe('---x 4ms (y|)', { x: ':ValidationError:1', y: 'b:ok:1' });
     });
   });
 
