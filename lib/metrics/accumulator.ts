@@ -74,14 +74,20 @@ export class Accumulator {
    * @param second - `Math.floor(nowMs / 1000)`.
    */
   add(value: number, second: number): void {
-    if (!Number.isFinite(value)) return;
+    if (Number.isFinite(value)) this.addFinite(value, second);
+  }
+
+  /** {@link Accumulator.add} for a value the caller already checked is finite (the recorder's hot path). */
+  addFinite(value: number, second: number): void {
     this.totalCount++;
     this.totalSum += value;
     if (value < this.totalMin) this.totalMin = value;
     if (value > this.totalMax) this.totalMax = value;
 
     const ring = this.ring;
-    const base = (((second % BUCKET_COUNT) + BUCKET_COUNT) % BUCKET_COUNT) * STRIDE;
+    let slot = second % BUCKET_COUNT;
+    if (slot < 0) slot += BUCKET_COUNT;
+    const base = slot * STRIDE;
     const slotSecond = ring[base + SEC];
     if (slotSecond !== second) {
       if (slotSecond > second) {

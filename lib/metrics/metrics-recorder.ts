@@ -199,15 +199,13 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
     return node;
   }
 
-  function child(parent: SeriesNode, kind: ChildKind, value: string): SeriesNode {
+  // Only on a series' first sample: the hot path reads node.errors / .streams / .shards directly.
+  function addChild(parent: SeriesNode, kind: ChildKind, value: string): SeriesNode {
     let map = parent[kind];
     if (map === undefined) map = parent[kind] = new Map();
-    let node = map.get(value);
-    if (node === undefined) {
-      // Dimension order as the KPL: extras, [ErrorCode], StreamName, ShardId (kpl.md §9).
-      node = newNode(parent.name, { ...parent.dimensions, [DIMENSION_OF[kind]]: value });
-      map.set(value, node);
-    }
+    // Dimension order as the KPL: extras, [ErrorCode], StreamName, ShardId (kpl.md §9).
+    const node = newNode(parent.name, { ...parent.dimensions, [DIMENSION_OF[kind]]: value });
+    map.set(value, node);
     return node;
   }
 
@@ -229,18 +227,18 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
       node = newNode(name, { ...extras });
       roots.set(name, node);
     }
-    node.acc.add(value, second);
+    node.acc.addFinite(value, second);
     if (!isBlank(errorCode)) {
-      node = child(node, 'errors', errorCode);
-      node.acc.add(value, second);
+      node = node.errors?.get(errorCode) ?? addChild(node, 'errors', errorCode);
+      node.acc.addFinite(value, second);
     }
     if (keepStream && !isBlank(streamName)) {
-      node = child(node, 'streams', streamName);
-      node.acc.add(value, second);
+      node = node.streams?.get(streamName) ?? addChild(node, 'streams', streamName);
+      node.acc.addFinite(value, second);
     }
     if (keepShard && !isBlank(shardId)) {
-      node = child(node, 'shards', shardId);
-      node.acc.add(value, second);
+      node = node.shards?.get(shardId) ?? addChild(node, 'shards', shardId);
+      node.acc.addFinite(value, second);
     }
     if (listeners.length !== 0) notify(name, value, node.dimensions);
   }
