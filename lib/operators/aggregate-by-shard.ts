@@ -6,8 +6,8 @@
  * Departures from the KPL: a record with no predicted shard is sent alone, never aggregated with
  * records of other shards (aiokpl's bug B1, aiokpl.md §9); with aggregation off, a record keeps
  * its predicted shard (the KPL clears it, so its Limiter and 256 KiB rule skip such records); a
- * reducer left empty by its timer or by `flush$` is dropped, so memory follows the shards with
- * records waiting, not every shard ever seen.
+ * reducer is dropped as soon as it is empty (after any flush), so memory follows the shards with
+ * records waiting, not every shard ever seen (after a reshard, the closed parents' reducers go).
  */
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { resolveConfig } from '../config';
@@ -184,8 +184,12 @@ export function aggregateByShard(options: AggregateByShardOptions = {}): Operato
               subscriber.next(buildKinesisRecord(record.streamName, shard, [record], record.data.length));
               return;
             }
-            const batches = reducerFor(record.streamName, shard).add(record);
-            if (batches.length > 0) emit(record.streamName, shard, batches);
+            const reducer = reducerFor(record.streamName, shard);
+            const batches = reducer.add(record);
+            if (batches.length > 0) {
+              if (reducer.count === 0) drop(record.streamName, shard, reducer);
+              emit(record.streamName, shard, batches);
+            }
           } catch (err) {
             subscriber.error(err);
           }

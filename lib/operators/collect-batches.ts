@@ -8,7 +8,8 @@
  * a record's deadline is pushed to at least now + min(50, 0.2 × recordMaxBufferedTimeMs) ms
  * (KPL #280), so a record the aggregator closed on its deadline still waits ≥ 20 ms (at defaults)
  * for company; and the per-shard early flush counts exact sizes and skips unpredicted records.
- * Departure: a stream's reducer left empty by its timer or by `flush$` is dropped.
+ * Departure: a stream's reducer is dropped as soon as it is empty, so memory follows the streams
+ * with records waiting.
  */
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { resolveConfig } from '../config';
@@ -167,7 +168,12 @@ export function collectBatches(options: CollectBatchesOptions = {}): OperatorFun
             const extended = Math.min(scheduler.now() + extensionMs, record.expiration);
             if (record.deadline < extended) record.deadline = extended;
           }
-          emit(record.streamName, reducerFor(record.streamName).add(record));
+          const reducer = reducerFor(record.streamName);
+          const batches = reducer.add(record);
+          if (batches.length > 0) {
+            if (reducer.count === 0 && streams.get(record.streamName) === reducer) streams.delete(record.streamName);
+            emit(record.streamName, batches);
+          }
         }),
         error: (err: unknown) => {
           closeAll();

@@ -91,8 +91,25 @@ function byDeadline(a: Timed, b: Timed): number {
 }
 
 /**
- * Creates a reducer. The caller emits what `add` and `flush` return, and what the timer hands to
- * `onDeadline`.
+ * Creates a deadline reducer. The caller emits what `add` and `flush` return, and what the timer
+ * hands to `onDeadline`; it calls `close` when its subscriber goes away.
+ *
+ * ```text
+ * add:     a(dl 11) b(dl 13)                c(dl 25)   flush()
+ * batches:                   [a, b] at 11                [c]        (limits not reached)
+ * ```
+ *
+ * - Nothing is emitted by the reducer itself except through `onDeadline`, from the timer.
+ * - `close` cancels the timer and drops what is buffered; `flush` cancels the timer.
+ *
+ * @example
+ * ```ts
+ * const reducer = createReducer({ countLimit: 500, sizeLimit: 5242880, newContainer, scheduler, onDeadline: emitAll });
+ * emitAll(reducer.add(record));
+ * ```
+ *
+ * @param options - the limits, the container factory, the predicate, the scheduler and the sink.
+ * @returns a {@link Reducer}.
  */
 export function createReducer<T extends Timed, C extends ReducerContainer<T>>(options: ReducerOptions<T, C>): Reducer<T> {
   return new DeadlineReducer(options);
