@@ -76,6 +76,7 @@ const newAggregateContainer = (): AggregateContainer => new AggregateContainer()
  * - Error: the source's error passes through at once; buffered records are dropped (the producer
  *   fails them by its own bookkeeping).
  * - Unsubscribe: every timer is cancelled and nothing is held.
+ * - `flush$`: its error errors the result (buffered records dropped); its completion changes nothing.
  *
  * @example predicted$.pipe(aggregateByShard({ aggregationMaxSize: 51200, flush$ }))
  *

@@ -90,6 +90,7 @@ const shardIsFull = (record: KinesisRecord, request: RequestContainer): boolean 
  * - Completion: everything buffered is emitted, then the result completes.
  * - Error: the source's error passes through at once; buffered records are dropped.
  * - Unsubscribe: every timer is cancelled and nothing is held.
+ * - `flush$`: its error errors the result (buffered records dropped); its completion changes nothing.
  *
  * @example aggregated$.pipe(collectBatches({ recordMaxBufferedTimeMs: 100, flush$ }))
  *

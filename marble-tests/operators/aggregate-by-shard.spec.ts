@@ -121,6 +121,17 @@ describe('aggregateByShard (timing)', () => {
     });
   });
 
+  it('ignores the completion of flush$ and passes its error on', () => {
+    scheduler.run(({ hot, expectObservable }) => {
+      const source = hot('-a--------------b----|', { a: rec('a', 1), b: rec('b', 16) });
+      const flush$ = hot('---|');
+      const failing$ = hot('---#');
+      //                   flush$ completes at 3: a still goes at its deadline 11
+      expectObservable(aggregate(source, { flush$ })).toBe('-----------x---------(y|)', { x: 'a', y: 'b' });
+      expectObservable(aggregate(source, { flush$: failing$ })).toBe('---#');
+    });
+  });
+
   it('emits nothing and completes for an empty source', () => {
     scheduler.run(({ cold, expectObservable }) => {
       expectObservable(aggregate(cold<BufferedRecord>('|'))).toBe('|');

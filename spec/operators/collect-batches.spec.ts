@@ -34,6 +34,8 @@ describe('collectBatches', () => {
     expect(() => collectBatches({ collectionMaxCount: 501 })).toThrow(ValidationError);
     expect(() => collectBatches({ collectionMaxSize: 5242881 })).toThrow(/collectionMaxSize/);
     expect(() => collectBatches({ recordMaxBufferedTimeMs: -1 })).toThrow(/recordMaxBufferedTimeMs/);
+    // @ts-expect-error the scheduler belongs in the options
+    expect(() => collectBatches({}, new TestScheduler(() => undefined))).not.toThrow();
   });
 
   it('counts a request as UTF-8 partition keys plus data, "a" for aggregated, explicit hash keys free (kpl.md §6)', () => {
