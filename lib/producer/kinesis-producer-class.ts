@@ -15,7 +15,9 @@ import { type ProducerConfig, ValidationError } from '../config';
 import { prepareRecord } from '../operators/internal/prepare-record';
 import type { RecordResult, UserRecord } from '../records';
 import { createKinesisClient } from './create-kinesis-client';
-import { kinesisProducer, type KinesisProducerOptions, recordBytes, resolveProducerOptions } from './kinesis-producer';
+import { kinesisProducer, type KinesisProducerOperator, type KinesisProducerOptions, resolveProducerOptions } from './kinesis-producer';
+import type { MetricReading } from '../metrics/metrics-recorder';
+import { recordBytes } from './record-bytes';
 
 /** Options of {@link KinesisProducer}: those of {@link kinesisProducer}; `client` may be left out. */
 export type KinesisProducerClassOptions = Omit<KinesisProducerOptions, 'client' | 'overflow' | 'flush$'> & {
@@ -73,6 +75,7 @@ export class KinesisProducer {
   private readonly flush$ = new Subject<void>();
   private readonly resultsSubject = new Subject<RecordResult>();
   private readonly subscription: Subscription;
+  private readonly operator: KinesisProducerOperator;
   private readonly entries = new Map<UserRecord, Entry>();
   private readonly waiting: Entry[] = [];
   private waitingHead = 0;
@@ -91,7 +94,7 @@ export class KinesisProducer {
     this.options = options;
     this.client = client;
     this.results$ = this.resultsSubject.asObservable();
-    const operator = kinesisProducer({
+    const operator = (this.operator = kinesisProducer({
       ...options,
       client,
       flush$: this.flush$,
@@ -99,7 +102,7 @@ export class KinesisProducer {
       // The class holds the limits itself (outside the pipeline), so the operator never overflows.
       maxOutstandingRecords: Number.MAX_SAFE_INTEGER,
       maxOutstandingBytes: Number.MAX_SAFE_INTEGER,
-    });
+    }));
     this.done = new Promise<void>((resolve) => {
       this.subscriptionDone = resolve;
     });
@@ -111,6 +114,17 @@ export class KinesisProducer {
   }
 
   private subscriptionDone: () => void = () => undefined;
+
+  /**
+   * The KPL metrics (kpl.md §9) recorded while `metricsLevel` is not `'none'`, as
+   * `{ name, dimensions, count, sum, min, max, mean }[]`: every series or those of `name`;
+   * cumulative since start, or over the last `windowSeconds` (1 … 60).
+   *
+   * @example producer.getMetrics('UserRecordsPut', 10) // success rate: sum / count
+   */
+  getMetrics(name?: string, windowSeconds?: number): MetricReading[] {
+    return this.operator.getMetrics(name, windowSeconds);
+  }
 
   /** Records accepted and not yet terminal (puts still waiting for room are not counted). */
   get outstandingRecords(): number {

@@ -19,10 +19,13 @@ import {
   type OperatorFunction,
   type SchedulerLike,
   Subject,
+  type SchedulerAction,
   type Subscriber,
+  type Subscription,
 } from 'rxjs';
+import { createMetricsRecorder, type MetricReading, type MetricsRecorder } from '../metrics/metrics-recorder';
 import { type ProducerConfig, resolveConfig, ValidationError } from '../config';
-import { utf8Length } from '../codec/size';
+import { recordBytes } from './record-bytes';
 import { guard } from '../operators/internal/guard';
 import type { RecordResult, UserRecord } from '../records';
 import { startStreamPipeline, type StreamPipeline } from './stream-pipeline';
@@ -64,18 +67,21 @@ export interface OutstandingCount {
 export type KinesisProducerOperator = OperatorFunction<UserRecord, RecordResult> & {
   /** Records/bytes held across every subscription of this operator; emits on each change. */
   readonly outstanding$: Observable<OutstandingCount>;
+  /**
+   * The KPL metrics (kpl.md §9) recorded while `metricsLevel` is not `'none'`: every series, or those
+   * of one name; cumulative since start, or over the last `windowSeconds` (1 … 60).
+   */
+  getMetrics(name?: string, windowSeconds?: number): MetricReading[];
+  /** The recorder behind `getMetrics`, for metric sinks (`startMetricsUploader`). */
+  readonly metrics: MetricsRecorder;
 };
+
+/** How often `UserRecordsPending` is sampled, as the KPL does (kpl.md §9). */
+export const PENDING_SAMPLE_MS = 200;
 
 /** Error code of a record refused because the producer held its maximum (`overflow: 'fail'`). */
 export const BACKPRESSURE = 'Backpressure';
 
-/** Bytes a record holds while outstanding (data only, as `maxOutstandingBytes` counts). */
-export function recordBytes(record: UserRecord): number {
-  const data: unknown = (record as Partial<UserRecord> | null)?.data;
-  if (typeof data === 'string') return utf8Length(data);
-  if (data instanceof Uint8Array) return data.byteLength;
-  return 0;
-}
 
 /** Checks the options that are not ProducerConfig fields; returns the resolved config. */
 export function resolveProducerOptions(options: KinesisProducerOptions): ProducerConfig {
@@ -128,6 +134,12 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
   const config = resolveProducerOptions(options);
   const scheduler = options.scheduler ?? asyncScheduler;
   const overflow = options.overflow ?? 'fail';
+  const metrics = createMetricsRecorder({
+    level: config.metricsLevel,
+    granularity: config.metricsGranularity,
+    now: () => scheduler.now(),
+  });
+  const samplePending = metrics.wants('UserRecordsPending');
   const total = { records: 0, bytes: 0 };
   // Published only while someone listens: a count object per record would otherwise feed the GC.
   const listeners = new Set<Subscriber<OutstandingCount>>();
@@ -154,8 +166,16 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
       let sourceDone = false;
       let finished = false;
       let admitting = false;
+      const pendingByStream = new Map<string, number>();
+      const sampler: Subscription | undefined = samplePending
+        ? scheduler.schedule(function (this: SchedulerAction<unknown>) {
+            for (const [stream, n] of pendingByStream) metrics.put('UserRecordsPending', n, stream);
+            this.schedule(undefined, PENDING_SAMPLE_MS);
+          }, PENDING_SAMPLE_MS)
+        : undefined;
 
       const release = (): void => {
+        sampler?.unsubscribe();
         for (const pipeline of pipelines.values()) pipeline.close();
         pipelines.clear();
         internalFlush$.complete();
@@ -181,6 +201,10 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
         total.records--;
         total.bytes -= b;
         publish();
+        if (samplePending) {
+          const stream = result.record.streamName ?? options.streamName ?? '';
+          pendingByStream.set(stream, (pendingByStream.get(stream) ?? 1) - 1);
+        }
         subscriber.next(result);
         admitWaiting();
         maybeComplete();
@@ -204,6 +228,7 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
             flush$,
             onResult,
             onError,
+            metrics,
             ...(options.shardMap ? { shardMap: options.shardMap } : {}),
             ...(options.random ? { random: options.random } : {}),
           });
@@ -227,6 +252,7 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
         total.records++;
         total.bytes += b;
         publish();
+        if (samplePending) pendingByStream.set(streamName, (pendingByStream.get(streamName) ?? 0) + 1);
         pipelineFor(streamName).put(record);
       };
 
@@ -288,5 +314,9 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
       };
     });
 
-  return Object.assign(operator, { outstanding$ });
+  return Object.assign(operator, {
+    outstanding$,
+    metrics,
+    getMetrics: (name?: string, windowSeconds?: number) => metrics.query(name, windowSeconds),
+  });
 }

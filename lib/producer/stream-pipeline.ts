@@ -25,8 +25,14 @@ import {
   Subject,
   type Subscription,
   take,
+  tap,
   timer,
+  identity,
+  type MonoTypeOperatorFunction,
 } from 'rxjs';
+import type { MetricsRecorder } from '../metrics/metrics-recorder';
+import { recordBytes } from './record-bytes';
+import { recordOutcomeMetrics, recordResultMetrics } from './pipeline-metrics';
 import type { ProducerConfig } from '../config';
 import { aggregateByShard } from '../operators/aggregate-by-shard';
 import { collectBatches } from '../operators/collect-batches';
@@ -59,6 +65,8 @@ export interface StreamPipelineOptions {
   /** Options for the stream's ShardMap (tests shorten its timings). */
   readonly shardMap?: { readonly refreshIntervalMs?: number; readonly closedShardTtlMs?: number };
   readonly random?: () => number;
+  /** The producer's metrics; left out (or disabled) the pipeline installs no metric taps at all. */
+  readonly metrics?: MetricsRecorder;
 }
 
 /** A running pipeline: put records in, close when nothing is outstanding. */
@@ -77,7 +85,17 @@ function isSendOutcome(value: KinesisRecord | SendOutcome): value is SendOutcome
 
 /** Starts one stream's pipeline. Results go to `onResult`; nothing is thrown for Kinesis errors. */
 export function startStreamPipeline(options: StreamPipelineOptions): StreamPipeline {
-  const { client, streamName, config, scheduler, flush$, onResult } = options;
+  const { client, streamName, config, scheduler, flush$ } = options;
+  const metrics = options.metrics?.enabled ? options.metrics : undefined;
+  const onResult = metrics
+    ? (result: RecordResult): void => {
+        recordResultMetrics(metrics, streamName, result, recordBytes(result.record));
+        options.onResult(result);
+      }
+    : options.onResult;
+  const observeOutcomes: MonoTypeOperatorFunction<SendOutcome> = metrics
+    ? tap((outcome) => recordOutcomeMetrics(metrics, outcome))
+    : identity;
   const shardMap = new ShardMap({
     client,
     streamName,
@@ -139,6 +157,7 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
               ),
             ),
           ),
+          observeOutcomes,
           retryClassify({
             ...config,
             scheduler,
@@ -170,6 +189,7 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
 
   return {
     put: (record) => {
+      metrics?.put('UserRecordsReceived', 1, streamName);
       if (held !== undefined) held.push(record);
       else users$.next(record);
     },
