@@ -72,6 +72,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * - Errors: a throw or rejection from the sink is counted in `stats.failures` and handed to
  *   `onError`; the uploader goes on.
  * - A sink with `onSample` is attached to the recorder until `stop()`.
+ * - One uploader per recorder: each drain moves the recorder's checkpoint, so a second uploader
+ *   would split the data. Send to several destinations with `fanOutSink`.
  *
  * @example
  * const uploader = startMetricsUploader({ recorder, sink: cloudWatchSink({ namespace: 'MyApp' }) });

@@ -39,6 +39,12 @@ export const INSTRUMENT_KIND: Readonly<Record<MetricName, InstrumentKind>> = Obj
 /**
  * Memoises a conversion of a series' dimensions (frozen, one object per series) to a sink's
  * attribute or label object, so the hot path allocates nothing after a series' first sample.
+ *
+ * ```text
+ * f = memoByDimensions(convert);  f(d) → convert(d) once;  f(d) again → the same object
+ * ```
+ *
+ * @example const attributesOf = memoByDimensions(toOtelAttributes);
  */
 export function memoByDimensions<D extends object, R>(convert: (dimensions: D) => R): (dimensions: D) => R {
   const cache = new WeakMap<D, R>();
