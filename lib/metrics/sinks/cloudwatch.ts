@@ -87,7 +87,17 @@ interface CloudWatchModule {
 
 const FEATURE = 'cloudWatchSink';
 
-/** Turns an export into datums, one per series (kpl.md §9: StatisticSet, unit, Timestamp = now). */
+/**
+ * Turns an export into datums, one per series (kpl.md §9: StatisticSet, unit, Timestamp = now).
+ *
+ * ```text
+ * { name: 'AllErrors', unit: 'Count', dimensions: { StreamName: 'a' }, count: 3, sum: 1, min: 0, max: 1 }
+ *   → { MetricName: 'AllErrors', Dimensions: [{ Name: 'StreamName', Value: 'a' }],
+ *       StatisticValues: { SampleCount: 3, Sum: 1, Minimum: 0, Maximum: 1 }, Unit: 'Count', Timestamp }
+ * ```
+ *
+ * @example const datums = toCloudWatchDatums(batch);
+ */
 export function toCloudWatchDatums(batch: MetricExport): CloudWatchDatum[] {
   const timestamp = new Date(batch.timestampMs);
   return batch.series.map((s) => ({
@@ -101,12 +111,21 @@ export function toCloudWatchDatums(batch: MetricExport): CloudWatchDatum[] {
 
 const enc = (value: string | number): number => encodeURIComponent(String(value)).length;
 
-/** Bytes of `Action=PutMetricData&Version=2010-08-01&Namespace=…` in the AWS query encoding. */
+/**
+ * Bytes of `Action=PutMetricData&Version=2010-08-01&Namespace=…` in the AWS query encoding.
+ *
+ * @example queryEnvelopeBytes('KPL') // 53
+ */
 export function queryEnvelopeBytes(namespace: string): number {
   return 'Action=PutMetricData&Version=2010-08-01&Namespace='.length + enc(namespace);
 }
 
-/** Bytes that datum number `index` (1-based) adds to a PutMetricData request in the AWS query encoding. */
+/**
+ * Bytes that datum number `index` (1-based) adds to a PutMetricData request in the AWS query
+ * encoding (`&MetricData.member.N.MetricName=…&…`), URL-encoded values included.
+ *
+ * @example queryDatumBytes(datum, 1)
+ */
 export function queryDatumBytes(datum: CloudWatchDatum, index: number): number {
   const p = `MetricData.member.${index}.`;
   let bytes = 1 + p.length + 'MetricName='.length + enc(datum.MetricName);

@@ -74,7 +74,16 @@ export const OTEL_MESSAGING_SYSTEM = 'aws_kinesis';
 
 const UNIT: Readonly<Record<MetricUnit, string>> = { Count: '1', Bytes: 'By', Milliseconds: 'ms' };
 
-/** Maps a series' dimensions to OpenTelemetry attributes (see the file comment). */
+/**
+ * Maps a series' dimensions to OpenTelemetry attributes (messaging semantic conventions).
+ *
+ * ```text
+ * { ErrorCode: 'E', StreamName: 's', ShardId: 'h' } → { messaging.system: 'aws_kinesis', error.type: 'E',
+ *     messaging.destination.name: 's', messaging.destination.partition.id: 'h' }
+ * ```
+ *
+ * @example histogram.record(42, toOtelAttributes({ StreamName: 'orders' }))
+ */
 export function toOtelAttributes(dimensions: MetricDimensions): OtelAttributes {
   const out: Record<string, string> = { [OTEL_ATTRIBUTES.system]: OTEL_MESSAGING_SYSTEM };
   for (const [key, value] of Object.entries(dimensions)) {

@@ -63,7 +63,11 @@ const DEFAULT_BUCKETS = {
   Count: [1, 2, 5, 10, 25, 50, 100, 250, 500],
 };
 
-/** `UserRecordsPut` → `user_records_put`. */
+/**
+ * CamelCase to snake_case.
+ *
+ * @example snakeCase('UserRecordsPut') // 'user_records_put'
+ */
 export function snakeCase(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }

@@ -39,7 +39,11 @@ export interface StatsDSinkOptions {
   distributionMethod?: 'histogram' | 'timing' | 'distribution';
 }
 
-/** Maps a series' dimensions to StatsD tags: `stream`, `shard`, `error_code`, extras verbatim. */
+/**
+ * Maps a series' dimensions to StatsD tags: `stream`, `shard`, `error_code`, extras verbatim.
+ *
+ * @example toStatsDTags({ StreamName: 'orders' }) // { stream: 'orders' }
+ */
 export function toStatsDTags(dimensions: MetricDimensions): StatsDTags {
   const tags: Record<string, string> = {};
   for (const [key, value] of Object.entries(dimensions)) {
