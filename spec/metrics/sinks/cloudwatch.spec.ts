@@ -7,6 +7,8 @@ import {
   toCloudWatchDatums,
 } from '../../../lib/metrics/sinks/cloudwatch';
 import type { CloudWatchDatum } from '../../../lib/metrics/sinks/cloudwatch';
+import { createMetricsRecorder } from '../../../lib/metrics/metrics-recorder';
+import { startMetricsUploader } from '../../../lib/metrics/metrics-uploader';
 import { MissingPeerDependencyError } from '../../../lib/metrics/sinks/optional-peer';
 import { awsError, delta, exportOf, fakeCloudWatchClient } from '../../helpers/metrics-sinks';
 
@@ -112,5 +114,37 @@ describe('cloudWatchSink (kpl.md §9 upload)', () => {
   it('names the missing optional peer when no client is given and the SDK is not installed', () => {
     expect(() => cloudWatchSink({ namespace: 'KPL' })).toThrow(MissingPeerDependencyError);
     expect(() => cloudWatchSink({ namespace: 'KPL' })).toThrow(/'@aws-sdk\/client-cloudwatch'.*npm install/);
+  });
+});
+
+describe('cloudWatchSink behind the uploader', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('uploads a minute of roll-up series with wall-clock timestamps, then the rest on stop', async () => {
+    jest.useFakeTimers({ now: Date.UTC(2026, 0, 1) });
+    const client = fakeCloudWatchClient();
+    const recorder = createMetricsRecorder({ level: 'summary', granularity: 'shard', now: () => Date.now() });
+    const uploader = startMetricsUploader({
+      recorder,
+      sink: cloudWatchSink({ client, createCommand: commandOf, namespace: 'KinesisProducerLibrary' }),
+    });
+    for (let s = 0; s < 90; s++) {
+      recorder.put('UserRecordsPut', 1, 'orders', `shardId-${s % 2}`);
+      jest.advanceTimersByTime(1_000);
+    }
+    await Promise.resolve();
+    expect(client.inputs).toHaveLength(1);
+    const first = client.inputs[0].MetricData;
+    expect(first.map((d) => [d.Dimensions.map((x) => x.Value).join('/'), d.StatisticValues.SampleCount])).toEqual([
+      ['', 60],
+      ['orders', 60],
+      ['orders/shardId-0', 30],
+      ['orders/shardId-1', 30],
+    ]);
+    expect(first[0].Timestamp.toISOString()).toBe('2026-01-01T00:01:00.000Z');
+    await uploader.stop();
+    expect(client.inputs).toHaveLength(2);
+    expect(client.inputs[1].MetricData[0].StatisticValues.SampleCount).toBe(30);
+    expect(uploader.stats).toMatchObject({ exports: 2, failures: 0 });
   });
 });
