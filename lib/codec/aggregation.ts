@@ -84,99 +84,105 @@ function writeUtf8(out: Uint8Array, pos: number, text: string, byteLength: numbe
 /* Encoder core                                                                                     */
 /* ------------------------------------------------------------------------------------------------ */
 
-/**
- * Key table in first-seen order. The `Map` keeps insertion order, so iterating it writes the table
- * in one pass (kpl.md §2, `detail::KeySet`).
- */
+/** Bytes of one key table entry: tag, length varint, the key. */
 function tableEntrySize(keyBytes: number): number {
   return 1 + varintLength(keyBytes) + keyBytes;
 }
 
 /**
- * The one encoder both public entry points share. `pkOf`/`ehkOf`/`dataOf` read record i; they are
- * small monomorphic functions that V8 inlines, so no per-record object is allocated.
+ * What pass 1 learns about a batch: the key tables in first-seen order (a `Map` keeps insertion
+ * order, so iterating it writes a table in one pass, kpl.md §2 `detail::KeySet`), each record's
+ * indices and lengths, and the exact size. Both entry points fill it with their own loop calling
+ * {@link planRecord}, so no per-record object is built and no accessor call goes megamorphic.
  */
-function encodeCore<T>(
-  records: readonly T[],
-  pkOf: (r: T) => string,
-  ehkOf: (r: T) => string | undefined,
-  dataOf: (r: T) => Uint8Array | string,
-  knownSize: number | undefined,
-): Uint8Array {
-  const n = records.length;
-  if (n === 0) throw new Error('encodeAggregated: cannot aggregate 0 records');
+interface Plan {
+  readonly pkIndex: Map<string, number>;
+  readonly pkBytes: number[];
+  readonly ehkIndex: Map<string, number>;
+  readonly ehkBytes: number[];
+  /** Per record: pk index, ehk index (−1 for none), data byte length, record body length. */
+  readonly meta: Int32Array;
+  readonly data: (Uint8Array | string)[];
+  body: number;
+}
 
-  // Pass 1: indices, lengths, exact size.
-  const pkIndex = new Map<string, number>();
-  const pkBytes: number[] = [];
-  const ehkIndex = new Map<string, number>();
-  const ehkBytes: number[] = [];
-  // Per record: pk index, ehk index (−1 for none), data byte length.
-  const meta = new Int32Array(n * 3);
-  let body = 0;
-  for (let i = 0; i < n; i++) {
-    const r = records[i];
-    const pk = pkOf(r);
-    let pkIdx = pkIndex.get(pk);
-    if (pkIdx === undefined) {
-      pkIdx = pkIndex.size;
-      pkIndex.set(pk, pkIdx);
-      const len = utf8Length(pk);
-      pkBytes.push(len);
-      body += tableEntrySize(len);
-    }
-    const ehk = ehkOf(r);
-    let ehkIdx = -1;
-    if (ehk !== undefined) {
-      const known = ehkIndex.get(ehk);
-      if (known === undefined) {
-        ehkIdx = ehkIndex.size;
-        ehkIndex.set(ehk, ehkIdx);
-        const len = utf8Length(ehk);
-        ehkBytes.push(len);
-        body += tableEntrySize(len);
-      } else ehkIdx = known;
-    }
-    const data = dataOf(r);
-    const dataLen = typeof data === 'string' ? utf8Length(data) : data.length;
-    let rec = 1 + varintLength(pkIdx) + 1 + varintLength(dataLen) + dataLen;
-    if (ehkIdx >= 0) rec += 1 + varintLength(ehkIdx);
-    body += 1 + varintLength(rec) + rec;
-    meta[i * 3] = pkIdx;
-    meta[i * 3 + 1] = ehkIdx;
-    meta[i * 3 + 2] = dataLen;
+function newPlan(n: number): Plan {
+  if (n === 0) throw new Error('encodeAggregated: cannot aggregate 0 records');
+  return {
+    pkIndex: new Map(),
+    pkBytes: [],
+    ehkIndex: new Map(),
+    ehkBytes: [],
+    meta: new Int32Array(n * 4),
+    data: new Array<Uint8Array | string>(n),
+    body: 0,
+  };
+}
+
+function planRecord(plan: Plan, i: number, pk: string, ehk: string | undefined, data: Uint8Array | string): void {
+  let pkIdx = plan.pkIndex.get(pk);
+  if (pkIdx === undefined) {
+    pkIdx = plan.pkIndex.size;
+    plan.pkIndex.set(pk, pkIdx);
+    const len = utf8Length(pk);
+    plan.pkBytes.push(len);
+    plan.body += tableEntrySize(len);
   }
-  const total = body + AGGREGATION_OVERHEAD;
+  let ehkIdx = -1;
+  if (ehk !== undefined) {
+    const known = plan.ehkIndex.get(ehk);
+    if (known === undefined) {
+      ehkIdx = plan.ehkIndex.size;
+      plan.ehkIndex.set(ehk, ehkIdx);
+      const len = utf8Length(ehk);
+      plan.ehkBytes.push(len);
+      plan.body += tableEntrySize(len);
+    } else ehkIdx = known;
+  }
+  const dataLen = typeof data === 'string' ? utf8Length(data) : data.length;
+  let rec = (pkIdx < 0x80 ? 2 : 1 + varintLength(pkIdx)) + 1 + varintLength(dataLen) + dataLen;
+  if (ehkIdx >= 0) rec += 1 + varintLength(ehkIdx);
+  plan.body += 1 + varintLength(rec) + rec;
+  const m = i * 4;
+  plan.meta[m] = pkIdx;
+  plan.meta[m + 1] = ehkIdx;
+  plan.meta[m + 2] = dataLen;
+  plan.meta[m + 3] = rec;
+  plan.data[i] = data;
+}
+
+/** Pass 2: writes the planned batch into one exactly sized buffer, then the MD5. */
+function writePlan(plan: Plan, knownSize: number | undefined): Uint8Array {
+  const total = plan.body + AGGREGATION_OVERHEAD;
   if (knownSize !== undefined && knownSize !== total) {
     throw new Error(`encodeBufferedRecords: size ${knownSize} given, but the records encode to ${total} bytes`);
   }
-
-  // Pass 2: write.
-  const out = new Uint8Array(total);
+  // Every byte is written below, so the memory need not be zeroed first; unpooled, so the result
+  // owns its whole ArrayBuffer. Handed out as a plain Uint8Array, not a Buffer.
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(total).buffer, 0, total);
   out.set(AGGREGATION_MAGIC, 0);
   let pos = MAGIC_LENGTH;
   let k = 0;
-  for (const pk of pkIndex.keys()) {
-    const len = pkBytes[k++];
+  for (const pk of plan.pkIndex.keys()) {
+    const len = plan.pkBytes[k++];
     out[pos++] = 0x0a;
     pos = writeVarint(out, pos, len);
     pos = writeUtf8(out, pos, pk, len);
   }
   k = 0;
-  for (const ehk of ehkIndex.keys()) {
-    const len = ehkBytes[k++];
+  for (const ehk of plan.ehkIndex.keys()) {
+    const len = plan.ehkBytes[k++];
     out[pos++] = 0x12;
     pos = writeVarint(out, pos, len);
     pos = writeUtf8(out, pos, ehk, len);
   }
-  for (let i = 0; i < n; i++) {
-    const pkIdx = meta[i * 3];
-    const ehkIdx = meta[i * 3 + 1];
-    const dataLen = meta[i * 3 + 2];
-    let rec = 1 + varintLength(pkIdx) + 1 + varintLength(dataLen) + dataLen;
-    if (ehkIdx >= 0) rec += 1 + varintLength(ehkIdx);
+  const { meta, data: datas } = plan;
+  for (let i = 0, m = 0; i < datas.length; i++, m += 4) {
+    const pkIdx = meta[m];
+    const ehkIdx = meta[m + 1];
+    const dataLen = meta[m + 2];
     out[pos++] = 0x1a;
-    pos = writeVarint(out, pos, rec);
+    pos = writeVarint(out, pos, meta[m + 3]);
     out[pos++] = 0x08;
     pos = writeVarint(out, pos, pkIdx);
     if (ehkIdx >= 0) {
@@ -185,7 +191,7 @@ function encodeCore<T>(
     }
     out[pos++] = 0x1a;
     pos = writeVarint(out, pos, dataLen);
-    const data = dataOf(records[i]);
+    const data = datas[i];
     if (typeof data === 'string') pos = writeUtf8(out, pos, data, dataLen);
     else {
       out.set(data, pos);
@@ -195,14 +201,6 @@ function encodeCore<T>(
   out.set(md5Bytes(out.subarray(MAGIC_LENGTH, pos)), pos);
   return out;
 }
-
-const inputPk = (r: AggregationInput): string => r.partitionKey;
-const inputEhk = (r: AggregationInput): string | undefined => r.explicitHashKey;
-const inputData = (r: AggregationInput): Uint8Array | string => r.data;
-
-const bufferedPk = (r: BufferedRecord): string => r.record.partitionKey;
-const bufferedEhk = (r: BufferedRecord): string | undefined => r.explicitHashKey;
-const bufferedData = (r: BufferedRecord): Uint8Array => r.data;
 
 /**
  * Encodes user records as one KPL aggregated record: magic `F3 89 9A C2`, the proto2
@@ -226,7 +224,12 @@ const bufferedData = (r: BufferedRecord): Uint8Array => r.data;
  * ```
  */
 export function encodeAggregated(records: readonly AggregationInput[]): Uint8Array {
-  return encodeCore(records, inputPk, inputEhk, inputData, undefined);
+  const plan = newPlan(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    planRecord(plan, i, r.partitionKey, r.explicitHashKey, r.data);
+  }
+  return writePlan(plan, undefined);
 }
 
 /**
@@ -244,5 +247,10 @@ export function encodeAggregated(records: readonly AggregationInput[]): Uint8Arr
  * ```
  */
 export function encodeBufferedRecords(records: readonly BufferedRecord[], size?: number): Uint8Array {
-  return encodeCore(records, bufferedPk, bufferedEhk, bufferedData, size);
+  const plan = newPlan(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    planRecord(plan, i, r.record.partitionKey, r.explicitHashKey, r.data);
+  }
+  return writePlan(plan, size);
 }
