@@ -15,8 +15,12 @@
  * 6. A record that expired in the limiter gets ONE attempt (`Expired`, "Expiration reached while
  *    waiting in limiter"); the KPL adds a second synthetic "has reached expiration" attempt after it,
  *    which says nothing new.
+ * 7. A record that landed on a shard the map does not know yet (a new child) is judged once the map
+ *    has reloaded (`shardMap.refreshedSince`), not re-sent blindly: the KPL's blind "Wrong Shard"
+ *    re-send (kpl.md §8) writes a duplicate the KCL delivers whenever the unknown shard's range
+ *    holds every sub-record (always after a merge, and for every single record).
  */
-import { asyncScheduler, Observable, OperatorFunction, SchedulerLike } from 'rxjs';
+import { asyncScheduler, Observable, type ObservableInput, OperatorFunction, SchedulerLike, Subscription, from } from 'rxjs';
 import { hashKeyToBigInt } from '../codec/hash';
 import { resolveConfig, ValidationError } from '../config';
 import type { Attempt, BufferedRecord, Classified, KinesisRecord, PutRecordsResponseEntry, SendOutcome } from '../records';
@@ -31,6 +35,13 @@ export interface ShardMapForRetrier {
   hashRange(shardId: string): { readonly startingHashKey: bigint; readonly endingHashKey: bigint } | undefined;
   /** Asks for a refresh: a record predicted for `predictedShardId` landed elsewhere in a request started at `seenAt`. */
   invalidate(seenAt: number, predictedShardId?: string): void;
+  /**
+   * Optional: emits (once) when the map holds a snapshot loaded at or after `since`, loading one if
+   * need be; completes without a value when it never will ({@link ShardMap.refreshedSince}). With
+   * it, a record that landed on a shard the map does not know waits for that snapshot before it is
+   * judged, instead of being re-sent blindly.
+   */
+  refreshedSince?(since: number): ObservableInput<unknown>;
 }
 
 /** What {@link RetryClassifyOptions.onThrottled} is told: a shard answered ProvisionedThroughputExceeded. */
@@ -56,14 +67,26 @@ export interface RetryClassifyOptions {
   maxBackoffMs?: number;
   /** Where `now` comes from (expiry checks, new deadlines). Default `asyncScheduler`. */
   scheduler?: SchedulerLike;
+  /**
+   * How long a record that landed on a shard of unknown range waits for the map's refresh (needs
+   * `shardMap.refreshedSince`) before it is re-sent as `Wrong Shard` anyway, in ms. 0 never waits.
+   * Default 5000, 0 … 600000.
+   */
+  unknownShardWaitMs?: number;
 }
 
 /** Default {@link RetryClassifyOptions.maxBackoffMs}. */
 export const DEFAULT_MAX_BACKOFF_MS = 2000;
 
+/** Default {@link RetryClassifyOptions.unknownShardWaitMs}. */
+export const DEFAULT_UNKNOWN_SHARD_WAIT_MS = 5000;
+
 /**
  * Classifies each outcome's user records: success, final failure, or retry with a new deadline.
- * Emits, synchronously and in the batch's order, exactly one `Classified` per user record.
+ * Emits exactly one `Classified` per user record: synchronously and in the batch's order, except
+ * for a Kinesis record that landed on a shard of unknown range, whose user records are emitted when
+ * the map has caught up (departure 7 below): after a merge the unknown child's range holds every
+ * key, so a blind re-send would be a duplicate the KCL delivers.
  *
  * ```text
  * source:   -a---b-|     a = answered: r1 ok, r2 InternalFailure    b = answered: r3 ResourceNotFoundException
@@ -77,6 +100,7 @@ export const DEFAULT_MAX_BACKOFF_MS = 2000;
  * | answered, entry count ≠ request count | fails: `Record Count Mismatch` |
  * | entry ok, predicted = actual, or no prediction | succeeds (shard id, sequence number shared by an aggregated record) |
  * | entry ok, predicted ≠ actual, actual range holds every sub-record's hash key | succeeds; map invalidated once |
+ * | entry ok, predicted ≠ actual, actual range unknown, `shardMap.refreshedSince` given | held (not emitted) until the map has a snapshot loaded after the answer, at most `unknownShardWaitMs`; then judged by the two rows around this one (still unknown: `Wrong Shard`) |
  * | entry ok, predicted ≠ actual, range unknown or missing any key | ALL user records of the Kinesis record retried as `Wrong Shard` (the record WAS written: the retry writes a duplicate, by design, so KCL consumers do not lose the in-range ones); map invalidated once |
  * | entry error / unanswered, non-retryable code | fails at once |
  * | entry error / unanswered, throttled and `failIfThrottled` | fails at once |
@@ -93,7 +117,9 @@ export const DEFAULT_MAX_BACKOFF_MS = 2000;
  * 19 tries when answers are quick (the first 6 retries wait at most 50+100+…+1600 = 3150 ms in all,
  * then at most 2 s each; with jitter, half that on average).
  *
- * - Completion and error: passed through. Unsubscribe: nothing to cancel (no timers).
+ * - Completion: after the source completes and every held Kinesis record is judged.
+ * - Error: passed through at once; held records get nothing.
+ * - Unsubscribe: cancels the waits of held records (their timers and map subscriptions).
  * - A throw from `onThrottled` or `shardMap` errors the result.
  *
  * @example outcomes$.pipe(retryClassify({ shardMap, recordMaxBufferedTimeMs: 100, onThrottled: (s) => slowDown(s.shardId) }))
@@ -107,6 +133,10 @@ export function retryClassify(options: RetryClassifyOptions = {}): OperatorFunct
   const maxBackoffMs = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
   if (typeof maxBackoffMs !== 'number' || !Number.isFinite(maxBackoffMs) || maxBackoffMs < 0 || maxBackoffMs > 3600000) {
     throw new ValidationError('maxBackoffMs', maxBackoffMs, 'a number 0 … 3600000');
+  }
+  const unknownShardWaitMs = options.unknownShardWaitMs ?? DEFAULT_UNKNOWN_SHARD_WAIT_MS;
+  if (typeof unknownShardWaitMs !== 'number' || !Number.isFinite(unknownShardWaitMs) || unknownShardWaitMs < 0 || unknownShardWaitMs > 600000) {
+    throw new ValidationError('unknownShardWaitMs', unknownShardWaitMs, 'a number 0 … 600000');
   }
   checkFunction('random', options.random);
   checkFunction('onThrottled', options.onThrottled);
@@ -122,18 +152,55 @@ export function retryClassify(options: RetryClassifyOptions = {}): OperatorFunct
     onThrottled: options.onThrottled,
     random: options.random ?? Math.random,
     scheduler: options.scheduler ?? asyncScheduler,
+    unknownShardWaitMs,
   };
+  const canWait = unknownShardWaitMs > 0 && typeof shardMap?.refreshedSince === 'function';
   return (source) =>
-    new Observable<Classified>((subscriber) =>
-      source.subscribe({
+    new Observable<Classified>((subscriber) => {
+      const held = new Set<Subscription>();
+      let sourceDone = false;
+      const hold = (kr: KinesisRecord, entry: PutRecordsResponseEntry, outcome: SendOutcome): void => {
+        const wait = new Subscription();
+        let judged = false;
+        const judge = guard(subscriber, () => {
+          if (judged) return;
+          judged = true;
+          wait.unsubscribe();
+          held.delete(wait);
+          const out: Classified[] = [];
+          classifySuccess(kr, entry, outcome, retrier, out, 'held');
+          for (const classified of out) subscriber.next(classified);
+          if (sourceDone && held.size === 0) subscriber.complete();
+        });
+        held.add(wait);
+        wait.add(retrier.scheduler.schedule(judge, unknownShardWaitMs));
+        if (!judged) {
+          // A map that answers synchronously judges at once, before add() returns: `judged` is then set.
+          const since = outcome.endedAt;
+          wait.add(from((shardMap as Required<ShardMapForRetrier>).refreshedSince(since)).subscribe({ next: judge, complete: judge, error: judge }));
+        }
+        if (judged) wait.unsubscribe();
+      };
+      const subscription = source.subscribe({
         next: guard(subscriber, (outcome: SendOutcome) => {
-          for (const classified of classifyOutcome(outcome, retrier)) subscriber.next(classified);
+          for (const classified of classifyOutcome(outcome, retrier, canWait ? hold : undefined)) subscriber.next(classified);
         }),
         error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
+        complete: () => {
+          sourceDone = true;
+          if (held.size === 0) subscriber.complete();
+        },
+      });
+      return () => {
+        subscription.unsubscribe();
+        for (const wait of held) wait.unsubscribe();
+        held.clear();
+      };
+    });
 }
+
+/** Holds a Kinesis record that landed on a shard of unknown range until the map catches up. */
+type Hold = (kr: KinesisRecord, entry: PutRecordsResponseEntry, outcome: SendOutcome) => void;
 
 function checkFunction(field: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') throw new ValidationError(field, value, 'a function');
@@ -147,10 +214,11 @@ interface Retrier {
   readonly onThrottled: ((signal: ThrottleSignal) => void) | undefined;
   readonly random: () => number;
   readonly scheduler: SchedulerLike;
+  readonly unknownShardWaitMs: number;
 }
 
 /** The one function that reads the kpl.md §8 table (see {@link retryClassify}). */
-function classifyOutcome(outcome: SendOutcome, r: Retrier): Classified[] {
+function classifyOutcome(outcome: SendOutcome, r: Retrier, hold?: Hold): Classified[] {
   const out: Classified[] = [];
   const { batch, startedAt, endedAt } = outcome;
   switch (outcome.kind) {
@@ -181,7 +249,9 @@ function classifyOutcome(outcome: SendOutcome, r: Retrier): Classified[] {
       }
       batch.records.forEach((kr, i) => {
         const entry = entries[i];
-        if (entry.SequenceNumber) classifySuccess(kr, entry, outcome, r, out);
+        if (entry.SequenceNumber) {
+          if (classifySuccess(kr, entry, outcome, r, out, hold === undefined ? 'only' : 'first') === 'unknown') hold?.(kr, entry, outcome);
+        }
         else classifyError(kr, entry.ErrorCode || RETRIER_ERROR_CODES.unknown, entry.ErrorMessage ?? '', outcome, r, out);
       });
       return out;
@@ -191,15 +261,29 @@ function classifyOutcome(outcome: SendOutcome, r: Retrier): Classified[] {
   }
 }
 
-function classifySuccess(kr: KinesisRecord, entry: PutRecordsResponseEntry, outcome: SendOutcome, r: Retrier, out: Classified[]): void {
+/**
+ * Judges one successful entry. `'first'`: invalidates the map on a wrong shard and, if the actual
+ * shard's range is unknown, emits nothing and returns `'unknown'` (the caller holds it). `'only'`
+ * (no hold possible): invalidates and always emits, re-sending on an unknown range. `'held'` (after
+ * the hold): the same without invalidating again.
+ */
+function classifySuccess(
+  kr: KinesisRecord,
+  entry: PutRecordsResponseEntry,
+  outcome: SendOutcome,
+  r: Retrier,
+  out: Classified[],
+  pass: 'first' | 'only' | 'held',
+): 'judged' | 'unknown' {
   const actual = entry.ShardId;
   const predicted = kr.predictedShard;
   let landedWell = predicted === undefined || actual === undefined || predicted === actual;
   let reason = '';
   if (!landedWell) {
     // Once per Kinesis record: all its user records share the prediction (kpl.md §8, last bullet).
-    r.shardMap?.invalidate(outcome.startedAt, predicted);
+    if (pass !== 'held') r.shardMap?.invalidate(outcome.startedAt, predicted);
     const range = r.shardMap?.hashRange(actual as string);
+    if (range === undefined && pass === 'first') return 'unknown';
     if (range === undefined) {
       reason = `it landed on ${actual}, whose hash range is unknown (predicted ${predicted})`;
     } else {
@@ -226,6 +310,7 @@ function classifySuccess(kr: KinesisRecord, entry: PutRecordsResponseEntry, outc
       out.push(retryNotExpired(ur, attempt, r));
     }
   }
+  return 'judged';
 }
 
 function classifyError(kr: KinesisRecord, code: string, message: string, outcome: SendOutcome, r: Retrier, out: Classified[]): void {

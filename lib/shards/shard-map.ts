@@ -25,7 +25,7 @@
  * in the middle of paging restarts from page 1 (as `update()` does in the KPL).
  */
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandOutput } from '@aws-sdk/client-kinesis';
-import { AsyncSubject, asyncScheduler, defer, take, type Observable, type ObservableInput, type SchedulerLike, Subscription } from 'rxjs';
+import { AsyncSubject, asyncScheduler, defer, Observable, take, type ObservableInput, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
 import { bigIntToHashKey, MAX_HASH_KEY, type HashKey } from '../codec/hash';
 import { ValidationError } from '../config';
 import { errorCodeOf, errorMessageOf, isShardFilterRejection, listShardsInput, readShardPage } from './list-shards';
@@ -125,6 +125,14 @@ export class ShardMap {
   private refreshTimer: Subscription | undefined;
   private purgeTimer: Subscription | undefined;
   private started: Promise<void> | undefined;
+  /** Scheduler time the running load cycle sent its first page (a retry after a failure restarts it). */
+  private cycleStartedAt = Number.NEGATIVE_INFINITY;
+  /** Start time of the load cycle behind the current snapshot. */
+  private snapshotStartedAt = Number.NEGATIVE_INFINITY;
+  /** Callers of {@link ShardMap.refreshedSince} waiting for a load that started late enough. */
+  private readonly waiters = new Set<{ readonly since: number; readonly subscriber: Subscriber<void> }>();
+  /** A waiter needs a load that starts after the one running now: begin one as soon as it installs. */
+  private reloadWanted = false;
   private settle: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
   /** @throws ValidationError for a missing client or stream name, or a bad timing option. */
@@ -249,6 +257,50 @@ export class ShardMap {
     this.beginLoad();
   }
 
+  /**
+   * Emits once, then completes, when the map holds a snapshot whose ListShards began at or after
+   * `since` (scheduler ms) — at once if it already does. Otherwise a load is begun (or, when one that
+   * began earlier is running, another one right after it), without the debounce of `invalidate`:
+   * the caller has proof the map is behind (a PutRecords answered at `since` named a shard it does
+   * not know). Loads are shared: one load answers every waiter whose `since` it covers.
+   *
+   * ```text
+   * refreshedSince(30):  snapshot began at 10 ──► load begins at 30 ──► installed at 32 ──► (x|) at 32
+   * ```
+   *
+   * - Completion: completes without a value when the map closes (or is closed) first, or failed for good.
+   * - Unsubscribe: stops waiting (a load already begun goes on).
+   *
+   * @example map.refreshedSince(outcome.endedAt).subscribe({ complete: () => classifyAgain() })
+   *
+   * @param since - scheduler time the snapshot's load must not have begun before.
+   * @returns an Observable of one `void`, or of none if the map can no longer load.
+   */
+  refreshedSince(since: number): Observable<void> {
+    return new Observable<void>((subscriber) => {
+      if (this.closed || this.terminal !== undefined) {
+        subscriber.complete();
+        return undefined;
+      }
+      if (this.table !== undefined && this.snapshotStartedAt >= since) {
+        subscriber.next();
+        subscriber.complete();
+        return undefined;
+      }
+      const waiter = { since, subscriber };
+      this.waiters.add(waiter);
+      if (!this.loading) {
+        if (this.table !== undefined) this.beginLoad();
+        else this.start(); // the first load (a no-op when start() ran already)
+      } else if (this.cycleStartedAt < since) {
+        this.reloadWanted = true;
+      }
+      return () => {
+        this.waiters.delete(waiter);
+      };
+    });
+  }
+
   /** Cancels every timer and in-flight request. Idempotent. A pending `start()` rejects (`AbortError`). */
   close(): void {
     if (this.closed) return;
@@ -257,6 +309,17 @@ export class ShardMap {
     for (const s of [this.request, this.retryTimer, this.refreshTimer, this.purgeTimer]) s?.unsubscribe();
     this.request = this.retryTimer = this.refreshTimer = this.purgeTimer = undefined;
     this.settleStart(abortError());
+    this.releaseWaiters(() => true, false);
+  }
+
+  /** Completes the waiters `covered` picks: with a value when `loaded`, else without one. */
+  private releaseWaiters(covered: (since: number) => boolean, loaded: boolean): void {
+    for (const waiter of [...this.waiters]) {
+      if (!covered(waiter.since)) continue;
+      this.waiters.delete(waiter);
+      if (loaded) waiter.subscriber.next();
+      waiter.subscriber.complete();
+    }
   }
 
   private beginLoad(): void {
@@ -267,6 +330,7 @@ export class ShardMap {
   }
 
   private requestPage(nextToken: string | undefined, shards: ShardEntry[]): void {
+    if (nextToken === undefined) this.cycleStartedAt = this.scheduler.now();
     const command = new ListShardsCommand(listShardsInput(this.streamName, nextToken, this.useFilter));
     const request = new Subscription();
     this.request = request;
@@ -317,6 +381,7 @@ export class ShardMap {
       this.terminal = { errorCode, errorMessage };
       this.loading = false;
       this.settleStart(Object.assign(new Error(errorMessage), { name: errorCode }));
+      this.releaseWaiters(() => true, false);
       return;
     }
     const base = this.backoffMs;
@@ -343,6 +408,7 @@ export class ShardMap {
     this.table = table;
     this.openSet = open;
     this.lastLoadAt = now;
+    this.snapshotStartedAt = this.cycleStartedAt;
     this.backoffMs = this.minBackoffMs;
     this.loading = false;
     this.request = undefined;
@@ -354,6 +420,16 @@ export class ShardMap {
       }, this.refreshIntervalMs);
     }
     this.settleStart();
+    if (this.waiters.size > 0) {
+      const began = this.snapshotStartedAt;
+      this.releaseWaiters((since) => since <= began, true);
+      // Someone waits for a load that began after this one did: begin it now (closed by a waiter? stop).
+      if (this.reloadWanted && this.waiters.size > 0 && !this.closed && !this.loading) {
+        this.reloadWanted = false;
+        this.beginLoad();
+      }
+    }
+    if (this.waiters.size === 0) this.reloadWanted = false;
   }
 
   /** One timer, due when the oldest closed shard's TTL runs out (the KPL's `cleanup()` thread, kpl.md §4). */

@@ -1,7 +1,9 @@
 import { TestScheduler } from 'rxjs/testing';
 import { retryClassify } from '../../lib/operators/retry-classify';
 import type { BufferedRecord, Classified, RecordResult, SendOutcome } from '../../lib/records';
-import { answered, batchOf, bufferedRecord, failed, kinesisRecord, ok, SHARD_0 } from '../../spec/helpers/retrier-builders';
+import { NEVER, type Observable, tap } from 'rxjs';
+import type { ShardMapForRetrier } from '../../lib/operators/retry-classify';
+import { answered, batchOf, bufferedRecord, failed, HALF, kinesisRecord, ok, SHARD_0, SHARD_2 } from '../../spec/helpers/retrier-builders';
 
 const r1 = bufferedRecord({ key: 1n, name: 'r1' });
 const r2 = bufferedRecord({ key: 2n, name: 'r2' });
@@ -98,6 +100,103 @@ describe('retryClassify', () => {
         x: result({ record: r1.record, success: true, shardId: SHARD_0, sequenceNumber: '1', attempts: [{ startedAt: 0, endedAt: 1, delayMs: 0, durationMs: 1, success: true, shardId: SHARD_0, sequenceNumber: '1' }] }),
       });
       expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+  describe('a Kinesis record that landed on a shard the map does not know (departure 7)', () => {
+    // r1 and r2 aggregated, predicted for shard 0, answered from shard 2 (a new child) at frame 1.
+    const both = kinesisRecord([r1, r2]);
+    const landed = answered(batchOf([both]), [ok(SHARD_2, '9')], 0, 1);
+    const success = (r: BufferedRecord): Classified =>
+      result({ record: r.record, success: true, shardId: SHARD_2, sequenceNumber: '9', attempts: [{ startedAt: 0, endedAt: 1, delayMs: 0, durationMs: 1, success: true, shardId: SHARD_2, sequenceNumber: '9' }] });
+    const wrongShard = (r: BufferedRecord, deadline: number): Classified => {
+      const attempt = {
+        startedAt: 0,
+        endedAt: 1,
+        delayMs: 0,
+        durationMs: 1,
+        success: false,
+        errorCode: 'Wrong Shard',
+        errorMessage: `Record did not end up in expected shard: it landed on ${SHARD_2}, whose hash range is unknown (predicted ${SHARD_0}); it was written there, so the retry writes a duplicate`,
+      };
+      return retry({ ...r, deadline, attempts: [attempt] });
+    };
+
+    /** A map that learns shard 2 = [0, HALF] when `refreshed` emits; records its calls. */
+    function learningMap(refreshed: Observable<unknown>) {
+      let known = false;
+      const calls: string[] = [];
+      const shardMap: ShardMapForRetrier = {
+        hashRange: (id) => (known && id === SHARD_2 ? { startingHashKey: 0n, endingHashKey: HALF } : undefined),
+        invalidate: (seenAt, predicted) => void calls.push(`invalidate ${seenAt} ${predicted}`),
+        refreshedSince: (since) => {
+          calls.push(`refreshedSince ${since}`);
+          return refreshed.pipe(tap(() => (known = true)));
+        },
+      };
+      return { shardMap, calls };
+    }
+
+    it('holds it until the map has reloaded, then succeeds every user record the range holds (no blind re-send)', () => {
+      let calls: string[] = [];
+      scheduler.run(({ cold, hot, expectObservable }) => {
+        const map = learningMap(cold('---x|'));
+        calls = map.calls;
+        const classified = hot<SendOutcome>('-a-|', { a: landed }).pipe(retryClassify({ scheduler, shardMap: map.shardMap }));
+        expectObservable(classified).toBe('----(xy|)', { x: success(r1), y: success(r2) }); // completes after the held record
+      });
+      expect(calls).toEqual([`invalidate 0 ${SHARD_0}`, 'refreshedSince 1']);
+    });
+
+    it('re-sends it as Wrong Shard after unknownShardWaitMs when the map does not catch up', () => {
+      scheduler.run(({ hot, expectObservable }) => {
+        const map = learningMap(NEVER);
+        const classified = hot<SendOutcome>('-a', { a: landed }).pipe(retryClassify({ scheduler, random: () => 0, shardMap: map.shardMap, unknownShardWaitMs: 50 }));
+        expectObservable(classified).toBe('51ms (xy)', { x: wrongShard(r1, 51), y: wrongShard(r2, 51) });
+      });
+    });
+
+    it('re-sends it as Wrong Shard at once when the map can no longer load, or is still blind after loading', () => {
+      scheduler.run(({ cold, hot, expectObservable }) => {
+        const closed = learningMap(cold('--|'));
+        const blind: ShardMapForRetrier = { hashRange: () => undefined, invalidate: () => undefined, refreshedSince: () => cold('-x|') };
+        const opts = { scheduler, random: () => 0 };
+        expectObservable(hot<SendOutcome>('-a', { a: landed }).pipe(retryClassify({ ...opts, shardMap: closed.shardMap }))).toBe('---(xy)', {
+          x: wrongShard(r1, 3),
+          y: wrongShard(r2, 3),
+        });
+        expectObservable(hot<SendOutcome>('-a', { a: landed }).pipe(retryClassify({ ...opts, shardMap: blind }))).toBe('--(xy)', {
+          x: wrongShard(r1, 2),
+          y: wrongShard(r2, 2),
+        });
+      });
+    });
+
+    it('keeps the old behaviour with unknownShardWaitMs 0 or a map without refreshedSince', () => {
+      scheduler.run(({ cold, hot, expectObservable }) => {
+        const map = learningMap(cold('---x|'));
+        const plain: ShardMapForRetrier = { hashRange: () => undefined, invalidate: () => undefined };
+        const opts = { scheduler, random: () => 0 };
+        expectObservable(hot<SendOutcome>('-a', { a: landed }).pipe(retryClassify({ ...opts, shardMap: map.shardMap, unknownShardWaitMs: 0 }))).toBe('-(xy)', {
+          x: wrongShard(r1, 1),
+          y: wrongShard(r2, 1),
+        });
+        expectObservable(hot<SendOutcome>('-a', { a: landed }).pipe(retryClassify({ ...opts, shardMap: plain }))).toBe('-(xy)', { x: wrongShard(r1, 1), y: wrongShard(r2, 1) });
+      });
+    });
+
+    it('cancels the wait (map subscription and timer) on unsubscribe', () => {
+      scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const refreshed = cold('----x|');
+        const map = learningMap(refreshed);
+        const classified = hot<SendOutcome>('-a', { a: landed }).pipe(retryClassify({ scheduler, shardMap: map.shardMap, unknownShardWaitMs: 10 }));
+        expectObservable(classified, '^--!').toBe('-');
+        expectSubscriptions(refreshed.subscriptions).toBe('-^-!');
+      });
+    });
+
+    it('rejects an unknownShardWaitMs out of range', () => {
+      expect(() => retryClassify({ unknownShardWaitMs: -1 })).toThrow('unknownShardWaitMs');
+      expect(() => retryClassify({ unknownShardWaitMs: Number.NaN })).toThrow('unknownShardWaitMs');
     });
   });
 });

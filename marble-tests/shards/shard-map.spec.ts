@@ -327,4 +327,85 @@ describe('ShardMap on virtual time', () => {
     });
     expect(count).toBe(3);
   });
+  describe('refreshedSince (a record landed on a shard the map does not know)', () => {
+    /** A map loaded at frame 2 (load begun at 0) whose every refresh answers 5 frames later. */
+    function loaded(cold: Cold) {
+      return makeMap((_input, call) => cold(call === 1 ? '--r|' : '-----r|', { r: listing(evenShards(4)) }));
+    }
+
+    /** Subscribes at frame t and records when (and whether) it emits and completes. */
+    function watch(map: ShardMap, at: (t: number, fn: () => void) => void, t: number, since: number, log: string[]): void {
+      at(t, () =>
+        map.refreshedSince(since).subscribe({
+          next: () => log.push(`${since}: loaded at ${scheduler.now()}`),
+          complete: () => log.push(`${since}: done at ${scheduler.now()}`),
+        }),
+      );
+    }
+
+    it('emits at once when the snapshot was loaded by a ListShards begun at or after since', () => {
+      const log: string[] = [];
+      let calls = 0;
+      run(({ cold, at }) => {
+        const m = loaded(cold);
+        void m.map.start();
+        watch(m.map, at, 5, 0, log);
+        at(50, () => {
+          calls = m.calls.length;
+          m.map.close();
+        });
+      });
+      expect(log).toEqual(['0: loaded at 5', '0: done at 5']);
+      expect(calls).toBe(1);
+    });
+
+    it('begins a load without the invalidate debounce and emits when it is installed', () => {
+      const log: string[] = [];
+      let calls = 0;
+      run(({ cold, at }) => {
+        const m = loaded(cold);
+        void m.map.start();
+        watch(m.map, at, 10, 10, log); // the snapshot's load began at 0 < 10: load at 10, answered at 15
+        at(50, () => {
+          calls = m.calls.length;
+          m.map.close();
+        });
+      });
+      expect(log).toEqual(['10: loaded at 15', '10: done at 15']);
+      expect(calls).toBe(2);
+    });
+
+    it('shares a running load with the waiters it covers and begins one more right after it for the others', () => {
+      const log: string[] = [];
+      let times: number[] = [];
+      run(({ cold, at }) => {
+        const m = loaded(cold);
+        void m.map.start();
+        at(10, () => m.map.invalidate(3)); // a load begins at 10, installed at 15
+        watch(m.map, at, 12, 8, log); // covered by the load begun at 10
+        watch(m.map, at, 13, 12, log); // not covered: another load at 15, installed at 20
+        watch(m.map, at, 14, 11, log); // covered by that one too: no third
+        at(50, () => {
+          times = [...m.callTimes];
+          m.map.close();
+        });
+      });
+      expect(log).toEqual(['8: loaded at 15', '8: done at 15', '12: loaded at 20', '12: done at 20', '11: loaded at 20', '11: done at 20']);
+      expect(times).toEqual([0, 10, 15]);
+    });
+
+    it('completes without a value when the map closes first, or already failed for good', () => {
+      const log: string[] = [];
+      run(({ cold, at }) => {
+        const m = loaded(cold);
+        void m.map.start();
+        watch(m.map, at, 10, 10, log);
+        at(12, () => m.map.close());
+        const gone = makeMap(() => throwError(() => awsError('ResourceNotFoundException')));
+        void gone.map.start();
+        watch(gone.map, at, 20, 20, log);
+      });
+      expect(log).toEqual(['10: done at 12', '20: done at 20']);
+    });
+  });
 });
