@@ -1,0 +1,55 @@
+/**
+ * Memory under a long Writable pipeline (issue 8): 1,000,000 records through
+ * createKinesisWriteStream to the fault stub in a child process. Prints RSS and heap (after GC,
+ * when run with --expose-gc as `npm run bench` does) every 2 s and the RSS spread after warm-up
+ * (the first 100,000 records); flat means a spread within 50 MB.
+ * Run alone: node --expose-gc -r ts-node/register/transpile-only bench/writable-rss.bench.ts [records]
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createKinesisClient } from '../lib/producer/create-kinesis-client';
+import { createKinesisWriteStream } from '../lib/producer/kinesis-write-stream';
+import { startFaultyKinesisProcess } from '../lib/testing/faulty-kinesis-process';
+
+function* generate(n: number): Generator<{ partitionKey: string; data: string }> {
+  for (let i = 0; i < n; i++) yield { partitionKey: `pk-${i % 1000}`, data: `record-${i}-${'x'.repeat(80)}` };
+}
+
+async function main(): Promise<void> {
+  const total = Number(process.argv[2] ?? 1_000_000);
+  const stub = await startFaultyKinesisProcess({ streams: { s: 64 } });
+  const client = createKinesisClient({ endpoint: stub.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  const sink = createKinesisWriteStream({ client, streamName: 's', highWaterMark: 1000 });
+  let done = 0;
+  let failed = 0;
+  sink.on('result', (r: { success: boolean }) => {
+    done++;
+    if (!r.success) failed++;
+  });
+  const started = Date.now();
+  const rss: number[] = [];
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const sampler = setInterval(() => {
+    gc?.();
+    const m = process.memoryUsage();
+    if (done > total / 10) rss.push(m.rss);
+    console.log(
+      `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${String(done).padStart(8)} results  rss ${(m.rss / 2 ** 20).toFixed(0)} MB  heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MB`,
+    );
+  }, 2000);
+  await pipeline(Readable.from(generate(total)), sink);
+  clearInterval(sampler);
+  const seconds = (Date.now() - started) / 1000;
+  const stats = await stub.stats();
+  const spread = rss.length > 0 ? (Math.max(...rss) - Math.min(...rss)) / 2 ** 20 : 0;
+  console.log(`writable: ${done} results (${failed} failed) in ${seconds.toFixed(1)} s = ${Math.round(done / seconds)} records/s`);
+  console.log(`stub counted ${stats.userRecords} user records in ${stats.kinesisRecords} Kinesis records`);
+  console.log(`RSS spread after warm-up: ${spread.toFixed(1)} MB over ${rss.length} samples (flat = within 50 MB)`);
+  client.destroy();
+  await stub.close();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
