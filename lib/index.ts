@@ -12,7 +12,7 @@ export type { KinesisClientOptions } from './producer/create-kinesis-client';
 
 /* Operators */
 export { shardPredict } from './operators/shard-predict';
-export type { ShardPredictOptions } from './operators/shard-predict';
+export type { ShardPredictOptions, ShardMapLike } from './operators/shard-predict';
 export { aggregateByShard } from './operators/aggregate-by-shard';
 export type { AggregateByShardOptions } from './operators/aggregate-by-shard';
 export { rateLimitPerShard } from './operators/rate-limit-per-shard';
@@ -23,10 +23,11 @@ export { putRecords } from './operators/put-records';
 export type { PutRecordsOptions } from './operators/put-records';
 export { retryClassify } from './operators/retry-classify';
 export type { RetryClassifyOptions, ShardMapForRetrier } from './operators/retry-classify';
+export { NON_RETRYABLE_ERROR_CODES } from './operators/internal/retry-table';
 
 /* Shards */
 export { ShardMap } from './shards/shard-map';
-export type { ShardMapOptions } from './shards/shard-map';
+export type { ShardMapOptions, ShardMapFailure } from './shards/shard-map';
 
 /* Codec */
 export { encodeAggregated, decodeAggregated, isAggregated, AggregationFormatError } from './codec/aggregation';
@@ -36,6 +37,25 @@ export { partitionKeyToHashKey } from './codec/hash';
 /* Consumer */
 export { deaggregate } from './consumer/deaggregate';
 export type { DeaggregatedRecord, DeaggregateOptions } from './consumer/deaggregate';
+
+/* Metrics */
+export { createMetricsRecorder } from './metrics/metrics-recorder';
+export type { MetricReading, MetricDelta, MetricsRecorder, MetricsRecorderOptions } from './metrics/metrics-recorder';
+export { METRICS, METRIC_NAMES } from './metrics/metric-names';
+export type { MetricName, MetricUnit, MetricLevel, MetricDefinition, MetricDimensions } from './metrics/metric-names';
+export type { MetricsSink, MetricExport } from './metrics/metrics-sink';
+export { startMetricsUploader } from './metrics/metrics-uploader';
+export type { MetricsUploader, MetricsUploaderOptions, MetricsUploaderStats } from './metrics/metrics-uploader';
+export { cloudWatchSink } from './metrics/sinks/cloudwatch';
+export type { CloudWatchSink, CloudWatchSinkOptions } from './metrics/sinks/cloudwatch';
+export { openTelemetrySink } from './metrics/sinks/opentelemetry';
+export type { OpenTelemetrySinkOptions } from './metrics/sinks/opentelemetry';
+export { prometheusSink } from './metrics/sinks/prometheus';
+export type { PrometheusSinkOptions } from './metrics/sinks/prometheus';
+export { statsDSink } from './metrics/sinks/statsd';
+export type { StatsDSinkOptions } from './metrics/sinks/statsd';
+export { fanOutSink } from './metrics/sinks/fan-out';
+export { MissingPeerDependencyError } from './metrics/sinks/optional-peer';
 
 /* Records */
 export type {

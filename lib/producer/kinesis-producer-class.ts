@@ -17,12 +17,21 @@ import type { RecordResult, UserRecord } from '../records';
 import { createKinesisClient } from './create-kinesis-client';
 import { kinesisProducer, type KinesisProducerOperator, type KinesisProducerOptions, resolveProducerOptions } from './kinesis-producer';
 import type { MetricReading } from '../metrics/metrics-recorder';
+import type { MetricsSink } from '../metrics/metrics-sink';
+import { startMetricsUploader, type MetricsUploader } from '../metrics/metrics-uploader';
 import { recordBytes } from './record-bytes';
 
 /** Options of {@link KinesisProducer}: those of {@link kinesisProducer}; `client` may be left out. */
 export type KinesisProducerClassOptions = Omit<KinesisProducerOptions, 'client' | 'overflow' | 'flush$'> & {
   /** A v3 KinesisClient. Left out, one is made with `createKinesisClient()` and destroyed by `close()`. */
   readonly client?: KinesisProducerOptions['client'];
+  /**
+   * Where metrics go (e.g. `cloudWatchSink(...)`, `openTelemetrySink(...)`; `fanOutSink([...])` for
+   * several): deltas every `metricsUploadDelayMs`, a last one on `close()`. Needs `metricsLevel`.
+   */
+  readonly metricsSink?: MetricsSink;
+  /** Time between metric exports in ms. Default 60000 (the KPL's MetricsUploadDelay). */
+  readonly metricsUploadDelayMs?: number;
 };
 
 /** Thrown (as a rejection) by `put` once `close()` has been called. */
@@ -76,6 +85,7 @@ export class KinesisProducer {
   private readonly resultsSubject = new Subject<RecordResult>();
   private readonly subscription: Subscription;
   private readonly operator: KinesisProducerOperator;
+  private readonly uploader: MetricsUploader | undefined;
   private readonly entries = new Map<UserRecord, Entry>();
   private readonly waiting: Entry[] = [];
   private waitingHead = 0;
@@ -106,6 +116,15 @@ export class KinesisProducer {
     this.done = new Promise<void>((resolve) => {
       this.subscriptionDone = resolve;
     });
+    this.uploader =
+      options.metricsSink === undefined
+        ? undefined
+        : startMetricsUploader({
+            recorder: operator.metrics,
+            sink: options.metricsSink,
+            ...(options.metricsUploadDelayMs !== undefined ? { uploadDelayMs: options.metricsUploadDelayMs } : {}),
+            ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
+          });
     this.subscription = this.input$.pipe(operator).subscribe({
       next: (result) => this.onResult(result),
       error: (err: unknown) => this.onFatal(err),
@@ -193,6 +212,7 @@ export class KinesisProducer {
         this.subscription.unsubscribe();
         this.flush$.complete();
         this.resultsSubject.complete();
+        await this.uploader?.stop();
         if (this.ownsClient) (this.client as { destroy?: () => void }).destroy?.();
       })();
     }

@@ -178,7 +178,7 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
         onResult(item.result);
       } else {
         // Predicted again against a possibly refreshed map before it re-enters (kpl.md §8).
-        const again = predictAgain(item.record, shardMap);
+        const again = predictAgain(item.record, shardMap, scheduler.now());
         if (isRecordResult(again)) onResult(again);
         else retries$.next(again);
       }
