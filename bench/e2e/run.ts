@@ -68,7 +68,10 @@ interface Stub {
 }
 
 function startStubProcess(shards: number): Promise<Stub> {
-  const child = spawn(process.execPath, ['-r', tsNode, path.join(__dirname, 'stub.ts'), String(shards)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-r', tsNode, path.join(__dirname, 'stub.ts'), String(shards)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, E2E_STUB_PARENT: '1' },
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let text = '';

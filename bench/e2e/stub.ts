@@ -210,9 +210,11 @@ if (require.main === module) {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
-    // The parent holds stdin: its end means the parent is gone.
-    process.stdin.on('end', stop);
-    process.stdin.on('error', stop);
-    process.stdin.resume();
+    if (process.env['E2E_STUB_PARENT'] === '1') {
+      // Spawned by run.ts, which holds stdin: its end means the parent is gone.
+      process.stdin.on('end', stop);
+      process.stdin.on('error', stop);
+      process.stdin.resume();
+    }
   });
 }

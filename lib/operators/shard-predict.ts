@@ -13,8 +13,8 @@ import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike }
 import { resolveConfig, ValidationError, type ProducerConfig } from '../config';
 import type { Attempt, BufferedRecord, RecordResult, UserRecord } from '../records';
 import type { ShardMap } from '../shards/shard-map';
-import { guard } from './internal/guard';
-import { prepareRecord } from './internal/prepare-record';
+import { hashKeyOfPartitionKey, type HashKey } from '../codec/hash';
+import { MAX_PARTITION_KEY_LENGTH, prepareRecord, type PreparedRecord } from './internal/prepare-record';
 
 /** What shardPredict reads of a shard map: the fast lookup and the terminal failure. */
 export type ShardMapLike = Pick<ShardMap, 'predictKey' | 'failure'>;
@@ -68,44 +68,89 @@ export function shardPredict(options: ShardPredictOptions): OperatorFunction<Use
   const mapOf = isMap ? () => shardMap : (shardMap as (name: string) => ShardMapLike);
   const prepareOptions = { defaultStreamName: streamName, maxUserRecordSize };
 
+  const defaultStreamValid = typeof streamName === 'string' && streamName.trim().length > 0;
+
   return (source) =>
     new Observable<BufferedRecord | RecordResult>((subscriber) => {
+      const emit = (record: UserRecord, prepared: PreparedRecord, now: number): void => {
+        const map = mapOf(prepared.streamName);
+        const failure = map.failure;
+        if (failure !== undefined) {
+          subscriber.next(failed(record, [], now, failure.errorCode, failure.errorMessage));
+          return;
+        }
+        subscriber.next(buffered(record, prepared.streamName, prepared.data, prepared.hashKey, prepared.explicitHashKey, map, now));
+      };
+
+      const buffered = (
+        record: UserRecord,
+        stream: string,
+        data: Uint8Array,
+        hashKey: HashKey,
+        explicitHashKey: string | undefined,
+        map: ShardMapLike,
+        now: number,
+      ): BufferedRecord => ({
+        record,
+        streamName: stream,
+        data,
+        hashKey,
+        explicitHashKey,
+        predictedShard: map.predictKey(hashKey),
+        arrival: now,
+        deadline: Math.min(now + recordMaxBufferedTimeMs, Number.MAX_SAFE_INTEGER),
+        expiration: Math.min(now + recordTtlMs, Number.MAX_SAFE_INTEGER),
+        attempts: NO_ATTEMPTS,
+      });
+
       const subscription = source.subscribe({
-        next: guard(subscriber, (record: UserRecord) => {
-          const now = scheduler.now();
-          let prepared;
+        // The hot path. `guard` written out (its rest arguments allocate per call), and the common
+        // record — bytes, a short key, no explicit hash key, no stream of its own — checked inline
+        // without prepareRecord's intermediate object; anything else goes through prepareRecord.
+        next: (record: UserRecord) => {
           try {
-            prepared = prepareRecord(record, prepareOptions);
+            const now = scheduler.now();
+            if (defaultStreamValid && isMap && typeof record === 'object' && record !== null) {
+              const { partitionKey, data } = record;
+              if (
+                record.explicitHashKey === undefined &&
+                record.streamName === undefined &&
+                data instanceof Uint8Array &&
+                data.length <= maxUserRecordSize &&
+                typeof partitionKey === 'string' &&
+                partitionKey.length >= 1 &&
+                partitionKey.length <= MAX_PARTITION_KEY_LENGTH &&
+                !Array.isArray(record)
+              ) {
+                const map = shardMap as ShardMapLike;
+                const failure = map.failure;
+                if (failure !== undefined) subscriber.next(failed(record, [], now, failure.errorCode, failure.errorMessage));
+                else subscriber.next(buffered(record, streamName as string, data, hashKeyOfPartitionKey(partitionKey), undefined, map, now));
+                return;
+              }
+            }
+            let prepared: PreparedRecord;
+            try {
+              prepared = prepareRecord(record, prepareOptions);
+            } catch (err) {
+              if (!(err instanceof ValidationError)) throw err;
+              subscriber.next(failed(record, [], now, VALIDATION_ERROR_CODE, err.message));
+              return;
+            }
+            emit(record, prepared, now);
           } catch (err) {
-            if (!(err instanceof ValidationError)) throw err;
-            subscriber.next(failed(record, [], now, VALIDATION_ERROR_CODE, err.message));
-            return;
+            subscriber.error(err);
           }
-          const map = mapOf(prepared.streamName);
-          const failure = map.failure;
-          if (failure !== undefined) {
-            subscriber.next(failed(record, [], now, failure.errorCode, failure.errorMessage));
-            return;
-          }
-          subscriber.next({
-            record,
-            streamName: prepared.streamName,
-            data: prepared.data,
-            hashKey: prepared.hashKey,
-            explicitHashKey: prepared.explicitHashKey,
-            predictedShard: map.predictKey(prepared.hashKey),
-            arrival: now,
-            deadline: Math.min(now + recordMaxBufferedTimeMs, Number.MAX_SAFE_INTEGER),
-            expiration: Math.min(now + recordTtlMs, Number.MAX_SAFE_INTEGER),
-            attempts: [],
-          });
-        }),
+        },
         error: (err: unknown) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
       return () => subscription.unsubscribe();
     });
 }
+
+/** Every new record's (empty) attempts: shared and frozen, since a retry makes a new array. */
+const NO_ATTEMPTS: readonly Attempt[] = Object.freeze([]);
 
 /**
  * Predicts a retried record again against its (possibly refreshed) map, keeping its arrival,

@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import { clearHashKeyCache, HASH_KEY_CACHE_SIZE, hashKeyOfPartitionKey } from '../../lib/codec/hash';
+
+const md5Hex = (text: string): string => createHash('md5').update(text, 'utf8').digest('hex');
+const hex = (key: ArrayLike<number>): string => Buffer.from(Uint8Array.from(key)).toString('hex');
+
+describe('hashKeyOfPartitionKey cache', () => {
+  beforeEach(() => clearHashKeyCache());
+
+  it('returns the same bytes for a key seen before (one shared, read-only key)', () => {
+    const first = hashKeyOfPartitionKey('user-1');
+    expect(hashKeyOfPartitionKey('user-1')).toBe(first);
+    expect(hex(first)).toBe(md5Hex('user-1'));
+  });
+
+  it('hashes correctly across generations, beyond the cache size', () => {
+    const n = HASH_KEY_CACHE_SIZE * 2 + 100;
+    const keys = Array.from({ length: n }, (_, i) => `k-${i}`);
+    for (const key of keys) expect(hex(hashKeyOfPartitionKey(key))).toBe(md5Hex(key));
+    // Second pass: some hit, some were dropped and are hashed again; all still right.
+    for (let i = 0; i < n; i += 97) expect(hex(hashKeyOfPartitionKey(keys[i]))).toBe(md5Hex(keys[i]));
+  });
+
+  it('keeps a key that is still in use when its generation ages out', () => {
+    const hot = hashKeyOfPartitionKey('hot');
+    for (let i = 0; i < HASH_KEY_CACHE_SIZE; i++) {
+      hashKeyOfPartitionKey(`cold-${i}`);
+      if (i % 1000 === 0) expect(hashKeyOfPartitionKey('hot')).toBe(hot);
+    }
+    expect(hashKeyOfPartitionKey('hot')).toBe(hot);
+  });
+
+  it('hashes long and non-ASCII keys as UTF-8, cached or not', () => {
+    const long = 'ü'.repeat(200);
+    expect(hex(hashKeyOfPartitionKey(long))).toBe(md5Hex(long));
+    expect(hex(hashKeyOfPartitionKey(long))).toBe(md5Hex(long));
+    for (const key of ['é', '日本', '😀']) {
+      expect(hex(hashKeyOfPartitionKey(key))).toBe(md5Hex(key));
+      expect(hex(hashKeyOfPartitionKey(key))).toBe(md5Hex(key));
+    }
+  });
+});
