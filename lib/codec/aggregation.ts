@@ -100,8 +100,9 @@ interface Plan {
   readonly pkBytes: number[];
   readonly ehkIndex: Map<string, number>;
   readonly ehkBytes: number[];
-  /** Per record: pk index, ehk index (−1 for none), data byte length, record body length. */
-  readonly meta: Int32Array;
+  /** Per record: pk index, ehk index (−1 for none), data byte length, record body length (may be longer than 4 × count). */
+  meta: Int32Array;
+  /** One entry per record: its length is the record count. */
   readonly data: (Uint8Array | string)[];
   body: number;
 }
@@ -273,4 +274,119 @@ export function encodeBufferedRecords(records: readonly BufferedRecord[], size?:
     planRecord(plan, i, r.record.partitionKey, r.explicitHashKey, r.data);
   }
   return writePlan(plan, size);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Incremental builder                                                                              */
+/* ------------------------------------------------------------------------------------------------ */
+
+/**
+ * An aggregated record planned one user record at a time, as the aggregator takes them in: each
+ * `add` does pass 1 of the encoder for that record (key tables, indices, lengths, exact size)
+ * while the record is fresh in the CPU cache, so `encode()` only writes bytes. Same bytes as
+ * {@link encodeAggregated} for the same records in the same order; `size` follows
+ * `AggregateSizer`'s convention (0 empty, the data length of a lone record, else the aggregated size).
+ *
+ * `removeLast()` undoes the last `add` (one level), for a reducer that closes a batch just before
+ * the record that went over the size limit.
+ *
+ * @example
+ * ```ts
+ * const builder = new AggregateBuilder();
+ * builder.add('a', undefined, utf8('x'));
+ * builder.add('b', undefined, utf8('y'));
+ * builder.encode(); // === encodeAggregated([{ partitionKey: 'a', data: 'x' }, { partitionKey: 'b', data: 'y' }])
+ * ```
+ */
+export class AggregateBuilder {
+  private readonly plan: Plan = { pkIndex: new Map(), pkBytes: [], ehkIndex: new Map(), ehkBytes: [], meta: new Int32Array(64), data: [], body: 0 };
+  private undoBody = 0;
+  private undoPks = 0;
+  private undoEhks = 0;
+  private undoPk: string | undefined;
+  private undoEhk: string | undefined;
+
+  /** User records added. */
+  get count(): number {
+    return this.plan.data.length;
+  }
+
+  /** Exact bytes on the wire: 0 when empty, the data length of a lone record, else the aggregated size. */
+  get size(): number {
+    const n = this.plan.data.length;
+    return n === 0 ? 0 : n === 1 ? this.plan.meta[2] : AGGREGATION_OVERHEAD + this.plan.body;
+  }
+
+  /** The aggregated form's size (even for 0 or 1 records). */
+  get aggregatedSize(): number {
+    return AGGREGATION_OVERHEAD + this.plan.body;
+  }
+
+  /** What `size` would be with this record added (nothing changes). */
+  sizeIfAdded(partitionKey: string, explicitHashKey: string | undefined, dataLength: number): number {
+    const plan = this.plan;
+    if (plan.data.length === 0) return dataLength;
+    let delta = 0;
+    let pkIdx = plan.pkIndex.get(partitionKey);
+    if (pkIdx === undefined) {
+      pkIdx = plan.pkIndex.size;
+      delta += tableEntrySize(utf8Length(partitionKey));
+    }
+    let rec = 1 + varintLength(pkIdx) + 1 + varintLength(dataLength) + dataLength;
+    if (explicitHashKey !== undefined) {
+      let ehkIdx = plan.ehkIndex.get(explicitHashKey);
+      if (ehkIdx === undefined) {
+        ehkIdx = plan.ehkIndex.size;
+        delta += tableEntrySize(utf8Length(explicitHashKey));
+      }
+      rec += 1 + varintLength(ehkIdx);
+    }
+    return AGGREGATION_OVERHEAD + plan.body + delta + 1 + varintLength(rec) + rec;
+  }
+
+  /** Adds a record (its data is referenced, not copied, until `encode`). */
+  add(partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array | string): void {
+    const plan = this.plan;
+    const i = plan.data.length;
+    if ((i + 1) * 4 > plan.meta.length) {
+      const grown = new Int32Array(plan.meta.length * 2);
+      grown.set(plan.meta);
+      plan.meta = grown;
+    }
+    this.undoBody = plan.body;
+    this.undoPks = plan.pkIndex.size;
+    this.undoEhks = plan.ehkIndex.size;
+    this.undoPk = partitionKey;
+    this.undoEhk = explicitHashKey;
+    planRecord(plan, i, partitionKey, explicitHashKey, data);
+  }
+
+  /** Undoes the last `add` (only one level: a second call in a row throws). */
+  removeLast(): void {
+    const plan = this.plan;
+    const pk = this.undoPk;
+    if (pk === undefined) throw new Error('AggregateBuilder.removeLast: nothing to undo');
+    plan.data.pop();
+    plan.body = this.undoBody;
+    // A key the last record brought is the last entry of its table (Maps keep insertion order).
+    if (plan.pkIndex.size > this.undoPks) {
+      plan.pkIndex.delete(pk);
+      plan.pkBytes.pop();
+    }
+    if (plan.ehkIndex.size > this.undoEhks && this.undoEhk !== undefined) {
+      plan.ehkIndex.delete(this.undoEhk);
+      plan.ehkBytes.pop();
+    }
+    this.undoPk = undefined;
+    this.undoEhk = undefined;
+  }
+
+  /**
+   * The aggregated record of everything added (always the aggregated form, even for one record).
+   * @throws Error when nothing was added.
+   */
+  encode(): Uint8Array {
+    if (this.plan.data.length === 0) throw new Error('AggregateBuilder.encode: cannot aggregate 0 records');
+    return writePlan(this.plan, undefined);
+  }
 }

@@ -11,7 +11,7 @@
  */
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { resolveConfig } from '../config';
-import { AggregateSizer } from '../codec/size';
+import { AggregateBuilder } from '../codec/aggregation';
 import type { BufferedRecord, KinesisRecord } from '../records';
 import { guard } from './internal/guard';
 import { buildKinesisRecord } from './internal/kinesis-record';
@@ -36,23 +36,27 @@ export interface AggregateByShardOptions {
  * record; a class so every container has one shape (the reducer's calls stay monomorphic).
  */
 class AggregateContainer implements ReducerContainer<BufferedRecord> {
-  private readonly sizer = new AggregateSizer();
+  /** Plans the aggregated record as records come (exact size, key tables), so closing it only writes bytes. */
+  readonly builder = new AggregateBuilder();
 
   get count(): number {
-    return this.sizer.count;
+    return this.builder.count;
   }
 
   get size(): number {
-    return this.sizer.size;
+    return this.builder.size;
   }
 
   sizeIfAdded(r: BufferedRecord): number {
-    const sizer = this.sizer;
-    return sizer.count === 0 ? r.data.length : sizer.aggregatedSizeIfAdded(r.record.partitionKey, r.explicitHashKey, r.data.length);
+    return this.builder.sizeIfAdded(r.record.partitionKey, r.explicitHashKey, r.data.length);
   }
 
   add(r: BufferedRecord): void {
-    this.sizer.add(r.record.partitionKey, r.explicitHashKey, r.data.length);
+    this.builder.add(r.record.partitionKey, r.explicitHashKey, r.data);
+  }
+
+  removeLast(): void {
+    this.builder.removeLast();
   }
 }
 
@@ -98,7 +102,9 @@ export function aggregateByShard(options: AggregateByShardOptions = {}): Operato
       const emit = (streamName: string, shard: string, batches: readonly ReducerBatch<BufferedRecord>[]): void => {
         for (let i = 0; i < batches.length; i++) {
           const batch = batches[i];
-          subscriber.next(buildKinesisRecord(streamName, shard, batch.items, batch.size, batch));
+          // The container planned exactly these items: encoding only writes bytes.
+          const container = batch.container as AggregateContainer | undefined;
+          subscriber.next(buildKinesisRecord(streamName, shard, batch.items, batch.size, batch, container?.builder));
         }
       };
 

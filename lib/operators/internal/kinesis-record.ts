@@ -24,6 +24,8 @@ export const AGGREGATED_PARTITION_KEY = 'a';
  *   aggregated size for more); the encoder checks it and throws on a mismatch (a bug, never data).
  * @param times - the earliest deadline and expiration when the caller already knows them (the
  *   reducer tracks them as items arrive); otherwise they are computed from `records`.
+ * @param planned - the records already planned for encoding, in this order (the aggregator's
+ *   container); without it the records are encoded from scratch.
  * @returns the carrier; its `size` equals `data.length`.
  */
 export function buildKinesisRecord(
@@ -32,6 +34,7 @@ export function buildKinesisRecord(
   records: readonly BufferedRecord[],
   size: number,
   times?: { readonly deadline: number; readonly expiration: number },
+  planned?: { readonly count: number; encode(): Uint8Array },
 ): KinesisRecord {
   const first = records[0];
   let deadline: number;
@@ -55,7 +58,12 @@ export function buildKinesisRecord(
     partitionKey = first.record.partitionKey;
     if (size !== data.length) throw new Error(`buildKinesisRecord: size ${size} given for a ${data.length}-byte record`);
   } else {
-    data = encodeBufferedRecords(records, size);
+    if (planned !== undefined && planned.count === records.length) {
+      data = planned.encode();
+      if (data.length !== size) throw new Error(`buildKinesisRecord: size ${size} given, but the planned records encode to ${data.length} bytes`);
+    } else {
+      data = encodeBufferedRecords(records, size);
+    }
     partitionKey = AGGREGATED_PARTITION_KEY;
   }
   return {

@@ -38,6 +38,11 @@ export interface ReducerContainer<T> {
   /** What `size` would be with this item added (nothing changes). */
   sizeIfAdded(item: T): number;
   add(item: T): void;
+  /**
+   * Optional: undoes the last `add`. Given, a batch closed just before the item that went over the
+   * size limit keeps this container (so {@link ReducerBatch.container} describes it) instead of none.
+   */
+  removeLast?(): void;
 }
 
 /** One closed batch: its items in deadline order, their exact size, earliest deadline and expiration. */
@@ -48,6 +53,11 @@ export interface ReducerBatch<T> {
   readonly deadline: number;
   /** The earliest expiration of the items. */
   readonly expiration: number;
+  /**
+   * A container holding exactly `items`, in order, when the reducer has one (e.g. an aggregated
+   * record already planned item by item); `undefined` otherwise.
+   */
+  readonly container: ReducerContainer<T> | undefined;
 }
 
 export interface ReducerOptions<T extends Timed, C extends ReducerContainer<T>> {
@@ -232,8 +242,14 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
   private splitOffLast(last: T, lastDeadline: number, sizeBefore: number, expiration: number): ReducerBatch<T> {
     const items = this.items;
     items.pop();
+    const previous = this.container;
+    let container: ReducerContainer<T> | undefined;
+    if (previous.removeLast !== undefined) {
+      previous.removeLast();
+      container = previous;
+    }
     // Deadlines are in order, so the batch's earliest is its first item's.
-    const batch: ReducerBatch<T> = { items, size: sizeBefore, deadline: this.minDeadline, expiration };
+    const batch: ReducerBatch<T> = { items, size: sizeBefore, deadline: this.minDeadline, expiration, container };
     this.items = [last];
     this.container = this.newContainer();
     this.container.add(last);
@@ -254,6 +270,7 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
         size: this.container.size,
         deadline: this.minDeadline,
         expiration: this.minExpiration,
+        container: this.container,
       };
       this.reset([]);
       return batch;
@@ -271,7 +288,7 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
     const rest = all.slice(n);
     all.length = n;
     this.reset(rest);
-    return { items: all, size: packed.size, deadline: deadlineOf(all[0]), expiration };
+    return { items: all, size: packed.size, deadline: deadlineOf(all[0]), expiration, container: packed };
   }
 
   private cancelTimer(): void {
