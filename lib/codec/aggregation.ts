@@ -101,7 +101,7 @@ interface Plan {
   readonly ehkIndex: Map<string, number>;
   readonly ehkBytes: number[];
   /** Per record: pk index, ehk index (−1 for none), data byte length, record body length (may be longer than 4 × count). */
-  meta: Int32Array;
+  readonly meta: number[];
   /** One entry per record: its length is the record count. */
   readonly data: (Uint8Array | string)[];
   body: number;
@@ -114,7 +114,7 @@ function newPlan(n: number): Plan {
     pkBytes: [],
     ehkIndex: new Map(),
     ehkBytes: [],
-    meta: new Int32Array(n * 4),
+    meta: [],
     data: new Array<Uint8Array | string>(n),
     body: 0,
   };
@@ -299,7 +299,7 @@ export function encodeBufferedRecords(records: readonly BufferedRecord[], size?:
  * ```
  */
 export class AggregateBuilder {
-  private readonly plan: Plan = { pkIndex: new Map(), pkBytes: [], ehkIndex: new Map(), ehkBytes: [], meta: new Int32Array(64), data: [], body: 0 };
+  private readonly plan: Plan = { pkIndex: new Map(), pkBytes: [], ehkIndex: new Map(), ehkBytes: [], meta: [], data: [], body: 0 };
   private undoBody = 0;
   private undoPks = 0;
   private undoEhks = 0;
@@ -348,11 +348,6 @@ export class AggregateBuilder {
   add(partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array | string): void {
     const plan = this.plan;
     const i = plan.data.length;
-    if ((i + 1) * 4 > plan.meta.length) {
-      const grown = new Int32Array(plan.meta.length * 2);
-      grown.set(plan.meta);
-      plan.meta = grown;
-    }
     this.undoBody = plan.body;
     this.undoPks = plan.pkIndex.size;
     this.undoEhks = plan.ehkIndex.size;
