@@ -104,4 +104,34 @@ describe(`faults soak on the stub (${RECORDS} records: 10% throttled, 500s, rese
     expect(after.timeouts).toBeLessThanOrEqual(baseline.timeouts);
     expect(after.sockets).toBeLessThanOrEqual(baseline.sockets);
   }, 60_000);
+  it('gives every failure a code and a message when records do fail (failIfThrottled, short TTL, hung requests)', async () => {
+    stub = await startFaultyKinesis({ streams: { s: 8 }, behaviour: { ...SOAK, hangRequests: { every: 13 } } });
+    const records = reliabilityRecords(RECORDS, 2_000, 'fail', 20);
+    const results = await lastValueFrom(
+      from(records).pipe(
+        kinesisProducer({
+          client: stub.client,
+          streamName: 's',
+          overflow: 'buffer',
+          aggregationMaxSize: 512,
+          collectionMaxCount: 10,
+          failIfThrottled: true,
+          ...PRODUCER,
+          recordTtlMs: 1500,
+        }),
+        toArray(),
+      ),
+    );
+    const s = summary(stub, results);
+    const failedCodes: Record<string, number> = {};
+    for (const r of results) if (!r.success) failedCodes[r.errorCode ?? '?'] = (failedCodes[r.errorCode ?? '?'] ?? 0) + 1;
+    console.log(`failing soak: ${JSON.stringify({ ...s, failedCodes })}`);
+
+    expect(resultsByRecord(records, results).size).toBe(RECORDS);
+    expect(s).toMatchObject({ successNotStored: 0, failureWithoutReason: 0 });
+    expect(failedCodes['ProvisionedThroughputExceededException']).toBeGreaterThan(0);
+    expect(failedCodes['Expired']).toBeGreaterThan(0);
+    expect(s.failed as number).toBeGreaterThan(0);
+    expect(s.succeeded as number).toBeGreaterThan(0);
+  }, 60_000);
 });
