@@ -84,7 +84,7 @@ function checkMs(field: string, value: unknown, min: number, fallback: number): 
  * ```text
  * start()     ListShards (pages of 1000, AT_LATEST) ──► snapshot ──► ready
  * predict*    answered from the last snapshot, also while a refresh runs
- * refresh     on invalidate(seenAt, predicted?) · every refreshIntervalMs · after a failure (backoff)
+ * refresh     on invalidate(seenAt, predicted?) · refreshedSince(t) · every refreshIntervalMs · after a failure (backoff)
  * ```
  *
  * - Completion: `start()` resolves after the first successful load, and rejects with an Error whose
