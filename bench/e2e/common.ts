@@ -112,13 +112,19 @@ export class Latencies {
 }
 
 /** Measures a run: wall time, CPU and latencies; prints the `RESULT` line. */
-export async function runDriver(contender: string, run: (workload: Workload, latencies: Latencies) => Promise<{ note?: string } | void>): Promise<void> {
+export async function runDriver<P = undefined>(
+  contender: string,
+  run: (workload: Workload, latencies: Latencies, prepared: P) => Promise<{ note?: string } | void>,
+  /** Work done before the clock starts (e.g. the SDK floor's pre-built aggregated records). */
+  prepare?: (workload: Workload) => Promise<P>,
+): Promise<void> {
   const workload = buildWorkload();
   const latencies = new Latencies(workload.records.length);
+  const prepared = prepare === undefined ? (undefined as P) : await prepare(workload);
   if (global.gc) global.gc();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const extra = (await run(workload, latencies)) ?? {};
+  const extra = (await run(workload, latencies, prepared)) ?? {};
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const { p50, p99 } = latencies.percentiles();

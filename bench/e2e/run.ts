@@ -20,7 +20,7 @@ import path from 'node:path';
 import type { DriverResult } from './common';
 import type { StubStats } from './stub';
 
-export const CONTENDERS = ['rxkpl-operator', 'rxkpl-class', 'agg-baseline', 'naive', 'writable'] as const;
+export const CONTENDERS = ['rxkpl-operator', 'rxkpl-class', 'agg-baseline', 'naive', 'writable', 'sdk-floor'] as const;
 const BASELINE = 'agg-baseline';
 
 export interface E2eOptions {
