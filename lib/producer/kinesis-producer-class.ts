@@ -169,7 +169,10 @@ export class KinesisProducer {
     try {
       prepareRecord(record, { defaultStreamName: this.options.streamName, maxUserRecordSize: this.config.maxUserRecordSize });
     } catch (err) {
-      return Promise.reject(err);
+      if (err instanceof ValidationError) return Promise.reject(err);
+      // A hostile record (a getter that throws) is still the caller's mistake: say so as a ValidationError.
+      const reason = err instanceof Error ? err.message : String(err);
+      return Promise.reject(new ValidationError('record', record, `an object whose fields can be read (reading it threw: ${reason})`));
     }
     return new Promise<RecordResult>((resolve) => {
       const entry: Entry = { record, bytes: recordBytes(record), seq: ++this.seq, resolve, onAdmitted, next: undefined };

@@ -241,7 +241,14 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
         records < config.maxOutstandingRecords && (records === 0 || bytes + b <= config.maxOutstandingBytes);
 
       const admit = (record: UserRecord, b: number): void => {
-        const streamName = (record as Partial<UserRecord> | null)?.streamName ?? options.streamName;
+        let streamName: unknown;
+        try {
+          streamName = (record as Partial<UserRecord> | null)?.streamName ?? options.streamName;
+        } catch (err) {
+          const message = `record could not be read: ${err instanceof Error ? err.message : String(err)}`;
+          subscriber.next(failedResult(record, scheduler.now(), 'ValidationError', message));
+          return;
+        }
         if (typeof streamName !== 'string' || streamName.trim() === '') {
           const err = new ValidationError('streamName', streamName, "a non-empty string (the record's or the producer's)");
           subscriber.next(failedResult(record, scheduler.now(), 'ValidationError', err.message));

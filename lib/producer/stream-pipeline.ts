@@ -106,27 +106,26 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
   // A terminal failure (missing stream) shows in `shardMap.failure`; shardPredict fails records on it.
   shardMap.start().catch(() => undefined);
 
+  const retries$ = new Subject<BufferedRecord>();
+  const throttled$ = new Subject<ThrottleSignal>();
   const users$ = new Subject<UserRecord>();
   // A new stream's first records wait (at most FIRST_LOAD_WAIT_MS) for the map's first load, so they
   // are predicted and aggregated. The KPL sends them unaggregated at once (kpl.md §6), which turns a
   // burst at start-up — `from(array)` — into one Kinesis record per user record.
   let held: UserRecord[] | undefined = [];
-  const gate = merge(shardMap.firstLoad$, timer(FIRST_LOAD_WAIT_MS, scheduler))
-    .pipe(take(1))
-    .subscribe(() => {
-      const waiting = held ?? [];
-      held = undefined;
-      for (const record of waiting) users$.next(record);
-    });
-  const retries$ = new Subject<BufferedRecord>();
-  const throttled$ = new Subject<ThrottleSignal>();
   // A flush reaches the aggregator first, then the collector, so what the aggregator lets go is in
   // the collector when it flushes (the KPL instead schedules the collector's flush 80 ms later, kpl.md §5).
   const aggregatorFlush$ = new Subject<void>();
   const collectorFlush$ = new Subject<void>();
-  const flushSubscription = flush$.subscribe(() => {
+  const flushNow = (): void => {
     aggregatorFlush$.next();
     collectorFlush$.next();
+  };
+  // A flush that arrives while records are held for the first load applies to them on release.
+  let flushWhenReleased = false;
+  const flushSubscription = flush$.subscribe(() => {
+    if (held !== undefined && held.length > 0) flushWhenReleased = true;
+    flushNow();
   });
 
   const send: OperatorFunction<KinesisRecord, SendOutcome> = (records$) =>
@@ -186,6 +185,19 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
     // Operators do not error for Kinesis failures; an error here is a bug, and must not hang records.
     error: (err: unknown) => options.onError(err),
   });
+
+  // Subscribed last: the map may already be loaded (a synchronous client), releasing at once.
+  const gate = merge(shardMap.firstLoad$, timer(FIRST_LOAD_WAIT_MS, scheduler))
+    .pipe(take(1))
+    .subscribe(() => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const record of waiting) users$.next(record);
+      if (flushWhenReleased) {
+        flushWhenReleased = false;
+        flushNow();
+      }
+    });
 
   return {
     put: (record) => {

@@ -51,7 +51,7 @@ describe('KinesisProducer (Promise class)', () => {
     await producer.flush();
     const elapsed = Date.now() - started;
     expect(settled).toHaveLength(50); // every record put before flush() is terminal when it resolves
-    expect(settled.every((r) => r.success)).toBe(true);
+    expect(settled.filter((r) => !r.success).map((r) => r.attempts)).toEqual([]);
     expect(elapsed).toBeGreaterThanOrEqual(250); // it waited for the slow answers...
     expect(elapsed).toBeLessThan(10_000); // ...not for the 60 s deadlines
     await Promise.all(puts);
