@@ -63,6 +63,19 @@ export function liveResources(): { timeouts: number; sockets: number } {
 }
 
 /** Lets closing handles finish (a socket's close lands a turn or two after destroy()). */
+/**
+ * Waits (at most `maxMs`) until no more timers are live than `baseline` had: a socket's or the SDK's
+ * own short timer may still be finishing right after close. A timer the producer leaked stays, so the
+ * check after this still catches it.
+ */
+export async function settleTo(baseline: { timeouts: number }, maxMs = 1500): Promise<void> {
+  const until = Date.now() + maxMs;
+  await settle();
+  while (liveResources().timeouts > baseline.timeouts && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 export async function settle(turns = 3): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setTimeout(resolve, 20));

@@ -13,7 +13,7 @@ import type { RecordResult } from '../../lib/records';
 import { localCredentials } from '../../lib/testing/embedded-kinesis';
 import { startFaultyKinesis, type FaultBehaviour, type FaultyKinesis } from '../../lib/testing/faulty-kinesis';
 import { attemptCodes, reliabilityRecords, resultsByRecord } from '../helpers/reliability-load';
-import { checkAgainstStub, liveResources, settle } from '../helpers/reliability-stub';
+import { checkAgainstStub, liveResources, settle, settleTo } from '../helpers/reliability-stub';
 
 const RECORDS = 20_000;
 
@@ -60,7 +60,7 @@ describe(`faults soak on the stub (${RECORDS} records: 10% throttled, 500s, rese
     );
     const s = summary(stub, results);
     await stub.close();
-    await settle();
+    await settleTo(baseline);
     const after = liveResources();
     console.log(`operator soak (aggregation off): ${JSON.stringify({ ...s, baseline, after })}`);
 
@@ -90,7 +90,7 @@ describe(`faults soak on the stub (${RECORDS} records: 10% throttled, 500s, rese
     const s = summary(stub, results);
     client.destroy();
     await stub.close();
-    await settle();
+    await settleTo(baseline);
     const after = liveResources();
     console.log(`class soak (aggregation on): ${JSON.stringify({ ...s, baseline, after })}`);
 
