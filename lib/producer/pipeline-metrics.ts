@@ -1,61 +1,82 @@
 /**
- * Where the producer's KPL metrics are emitted (kpl.md §9 "Emitted with (code)"): from what one
- * PutRecords call came to, and from each terminal result. Nothing here runs at `metricsLevel: 'none'`:
- * the pipeline does not even install the taps.
+ * Where the producer's KPL metrics are emitted (kpl.md §9 "Emitted with (code)", kpl.md §8 "Metrics"
+ * column): from what one PutRecords call came to, and from each terminal result. Nothing here runs
+ * at `metricsLevel: 'none'`: the pipeline does not even install the taps.
  *
- * Departures from the KPL: `UserRecordsPut` / `BufferingTime` use the shard the record landed on when
- * it succeeded and the last known shard otherwise (the KPL uses the predicted shard on failure, which
- * a result no longer carries); request-level errors count once per Kinesis record of the request.
+ * As the KPL (retrier.cc `emit_metrics`):
+ * - per PutRecords request: `RequestTime`, `KinesisRecordsPerPutRecordsRequest`,
+ *   `UserRecordsPerPutRecordsRequest` (stream), whatever the request came to;
+ * - a whole request that failed: `ErrorsByCode{code}` = 1 and `AllErrors` = 1 **once for the
+ *   request**, at stream level (no shard);
+ * - per Kinesis record answered: success → `KinesisRecordsPut` = 1, `KinesisRecordsDataPut`,
+ *   `UserRecordsPerKinesisRecord`, `AllErrors` = 0; error → `KinesisRecordsPut` = 0,
+ *   `ErrorsByCode{code}` = 1, `AllErrors` = 1; all on the predicted shard. A Kinesis record answered
+ *   from the wrong shard *was* written, so it counts as put (its user records are retried);
+ * - per finished user record: `UserRecordsPut` 1/0, `UserRecordsDataPut` (success),
+ *   `UserRecordExpired` (last attempt `Expired`), `RetriesPerRecord` = attempts − 1 (success or
+ *   failure), one `BufferingTime` sample per attempt.
+ *
+ * Departures from the KPL:
+ * - `UserRecordsPut`, `RetriesPerRecord`, `UserRecordExpired` and `BufferingTime` of a failed record
+ *   use the last shard an attempt of it landed on, else no shard (stream level only): the KPL uses
+ *   the predicted shard, which a `RecordResult` does not carry.
+ * - An answer whose entry count differs from the request (kpl.md §8 "Record Count Mismatch", no
+ *   metric in the KPL) counts each Kinesis record of the request as an error with code
+ *   `Record Count Mismatch`, so such failures show in `AllErrors`.
+ * - A limiter expiry (`SendOutcome` kind `expired`) sent no request: it emits nothing here; its user
+ *   records count as `UserRecordExpired` when they finish.
  */
 import type { MetricsRecorder } from '../metrics/metrics-recorder';
+import { RETRIER_ERROR_CODES } from '../operators/internal/retry-table';
 import type { RecordResult, SendOutcome } from '../records';
 
 /** Metrics of one PutRecords outcome (or limiter expiry). */
 export function recordOutcomeMetrics(metrics: MetricsRecorder, outcome: SendOutcome): void {
+  if (outcome.kind === 'expired') return; // counted per user record as UserRecordExpired
   const { batch } = outcome;
   const stream = batch.streamName;
-  if (outcome.kind === 'expired') return; // counted per user record as UserRecordExpired
+  const records = batch.records;
   metrics.put('RequestTime', outcome.endedAt - outcome.startedAt, stream);
-  metrics.put('KinesisRecordsPerPutRecordsRequest', batch.records.length, stream);
-  let userRecords = 0;
-  for (const kr of batch.records) userRecords += kr.records.length;
-  metrics.put('UserRecordsPerPutRecordsRequest', userRecords, stream);
+  metrics.put('KinesisRecordsPerPutRecordsRequest', records.length, stream);
+  if (metrics.wants('UserRecordsPerPutRecordsRequest')) {
+    let userRecords = 0;
+    for (let i = 0; i < records.length; i++) userRecords += records[i].records.length;
+    metrics.put('UserRecordsPerPutRecordsRequest', userRecords, stream);
+  }
   if (outcome.kind === 'unanswered') {
-    for (let i = 0; i < batch.records.length; i++) {
-      metrics.put('ErrorsByCode', 1, stream, undefined, outcome.errorCode);
-      metrics.put('AllErrors', 1, stream);
-    }
+    // kpl.md §8, whole request failed: one error for the request, at stream level.
+    metrics.put('ErrorsByCode', 1, stream, undefined, outcome.errorCode || RETRIER_ERROR_CODES.unknown);
+    metrics.put('AllErrors', 1, stream);
     return;
   }
   const answers = outcome.records;
-  for (let i = 0; i < batch.records.length; i++) {
-    const kr = batch.records[i];
+  const mismatch = answers.length !== records.length;
+  for (let i = 0; i < records.length; i++) {
+    const kr = records[i];
     const shard = kr.predictedShard;
-    const answer = answers[i];
-    if (answer !== undefined && answer.SequenceNumber !== undefined && answer.ErrorCode === undefined) {
+    const answer = mismatch ? undefined : answers[i];
+    if (answer !== undefined && answer.SequenceNumber) {
       metrics.put('KinesisRecordsPut', 1, stream, shard);
       metrics.put('KinesisRecordsDataPut', kr.size, stream, shard);
       metrics.put('UserRecordsPerKinesisRecord', kr.records.length, stream, shard);
       metrics.put('AllErrors', 0, stream, shard);
     } else {
       metrics.put('KinesisRecordsPut', 0, stream, shard);
-      metrics.put('ErrorsByCode', 1, stream, shard, answer?.ErrorCode ?? 'Record Count Mismatch');
+      metrics.put('ErrorsByCode', 1, stream, shard, mismatch ? RETRIER_ERROR_CODES.recordCountMismatch : answer?.ErrorCode || RETRIER_ERROR_CODES.unknown);
       metrics.put('AllErrors', 1, stream, shard);
     }
   }
 }
 
-/** Metrics of one terminal user record result. */
+/** Metrics of one terminal user record result (the KPL's `finish_user_record` → `emit_metrics(ur)`). */
 export function recordResultMetrics(metrics: MetricsRecorder, streamName: string, result: RecordResult, dataBytes: number): void {
   const attempts = result.attempts;
   const last = attempts[attempts.length - 1];
   let shard = result.shardId;
   for (let i = attempts.length - 1; shard === undefined && i >= 0; i--) shard = attempts[i].shardId;
   metrics.put('UserRecordsPut', result.success ? 1 : 0, streamName, shard);
-  if (result.success) {
-    metrics.put('UserRecordsDataPut', dataBytes, streamName, shard);
-    metrics.put('RetriesPerRecord', attempts.length - 1, streamName, shard);
-  }
+  if (result.success) metrics.put('UserRecordsDataPut', dataBytes, streamName, shard);
   if (last?.errorCode === 'Expired') metrics.put('UserRecordExpired', 1, streamName, shard);
-  for (const attempt of attempts) metrics.put('BufferingTime', attempt.delayMs, streamName, shard);
+  metrics.put('RetriesPerRecord', Math.max(0, attempts.length - 1), streamName, shard);
+  for (let i = 0; i < attempts.length; i++) metrics.put('BufferingTime', attempts[i].delayMs, streamName, shard);
 }

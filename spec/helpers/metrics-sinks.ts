@@ -182,10 +182,28 @@ export function fakeStatsD() {
       histogram: make('histogram'),
       gauge: make('gauge'),
       timing: make('timing'),
+      distribution: make('distribution'),
       close: (cb?: (e?: Error) => void) => {
         closed++;
         cb?.();
       },
     },
   };
+}
+
+/**
+ * Runs `fn` while `require(packageName)` fails as for a package that is not installed (the real
+ * sink packages are devDependencies, so "not installed" has to be simulated).
+ */
+export function withMissingPeer<T>(packageName: string, fn: () => T): T {
+  jest.doMock(packageName, () => {
+    const error = new Error(`Cannot find module '${packageName}' from 'lib/metrics/sinks/optional-peer.ts'`) as Error & { code: string };
+    error.code = 'MODULE_NOT_FOUND';
+    throw error;
+  });
+  try {
+    return fn();
+  } finally {
+    jest.dontMock(packageName);
+  }
 }

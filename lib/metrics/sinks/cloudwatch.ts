@@ -47,12 +47,22 @@ export interface MetricsLogger {
   warn(message: string): void;
 }
 
+/**
+ * `T`, but not a place TypeScript infers `T` from (the pre-5.4 spelling of `NoInfer<T>`): the
+ * command type comes from `createCommand`, never from the SDK client's overloaded generic `send`
+ * (which would widen it to `Command<ServiceInputTypes, …>`, to which `PutMetricDataCommand` is not assignable).
+ */
+export type NotInferred<T> = [T][T extends unknown ? 0 : never];
+
 /** Options of {@link cloudWatchSink}. */
 export interface CloudWatchSinkOptions<C = PutMetricDataCommandLike> {
   /** CloudWatch namespace; the producer passes `metricsNamespace` ('KinesisProducerLibrary'). */
   namespace: string;
-  /** A client; default `new CloudWatchClient({ region })` from '@aws-sdk/client-cloudwatch'. */
-  client?: CloudWatchClientLike<C>;
+  /**
+   * A client; default `new CloudWatchClient({ region })` from '@aws-sdk/client-cloudwatch'. With
+   * the SDK's client, also pass `createCommand: (input) => new PutMetricDataCommand(input)`.
+   */
+  client?: CloudWatchClientLike<NotInferred<C>>;
   /** Builds the command; default `new PutMetricDataCommand(input)` from '@aws-sdk/client-cloudwatch'. */
   createCommand?: (input: PutMetricDataInput) => C;
   /** Region for the default client. */

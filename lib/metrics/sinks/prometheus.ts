@@ -7,7 +7,9 @@
  * counters, `_milliseconds`, `_bytes`), e.g. `kpl_user_records_put_total`,
  * `kpl_buffering_time_milliseconds`. Labels: `stream`, `shard`, `error_code`, and each extra
  * dimension named in `extraLabelNames`. `prom-client` is an optional peer, loaded only when no
- * `client` is given; instruments register in prom-client's default registry.
+ * `client` is given; instruments register in the `registry` you pass (prom-client's default
+ * registry when none is given). Each instrument's help text starts with the KPL name, so a
+ * series is traceable to kpl.md §9: `# HELP kpl_user_records_put_total KPL UserRecordsPut (Count): …`.
  */
 import { METRICS, METRIC_NAMES, ERROR_CODE_DIMENSION, SHARD_ID_DIMENSION, STREAM_NAME_DIMENSION } from '../metric-names';
 import type { MetricDimensions, MetricName } from '../metric-names';
@@ -19,12 +21,19 @@ import { loadOptionalPeer } from './optional-peer';
 /** Label values as this sink sets them. */
 export type PromLabels = Partial<Record<string, string>>;
 
+/** The narrowest prom-client `Registry` the sink needs (`new client.Registry()` fits); only passed through. */
+export interface PromRegistryLike {
+  metrics(): Promise<string> | string;
+}
+
 /** The configuration this sink passes to each prom-client constructor. */
 export interface PromInstrumentConfig {
   name: string;
   help: string;
   labelNames: string[];
   buckets?: number[];
+  /** The registries to register in (prom-client `registers`); left out, prom-client's default registry. */
+  registers?: PromRegistryLike[];
 }
 /** The narrowest prom-client `Counter` the sink needs. */
 export interface PromCounterLike {
@@ -49,6 +58,11 @@ export interface PromClientLike {
 export interface PrometheusSinkOptions {
   /** The prom-client module; default `require('prom-client')`. */
   client?: PromClientLike;
+  /**
+   * The registry the 15 instruments register in, e.g. `new client.Registry()`; serve it with
+   * `await registry.metrics()`. Default: prom-client's global default registry.
+   */
+  registry?: PromRegistryLike;
   /** Prepended to every name. Default `'kpl_'`. */
   prefix?: string;
   /** Extra dimension keys to keep as labels (others are dropped: Prometheus needs label names up front). */
@@ -101,13 +115,16 @@ export function prometheusName(name: MetricName, prefix = 'kpl_'): string {
  * ```
  *
  * - Only the most specific series of a sample is reported (PromQL `sum by` does the roll-up).
- * - Construction creates all 15 instruments, so a name clash in the registry throws at once.
+ * - Construction creates all 15 instruments in `registry`, so a name clash there throws at once
+ *   (two producers in one process: give each its own `registry`, or a different `prefix`).
  * - Close: nothing (the instruments stay registered).
  *
  * @example
- * startMetricsUploader({ recorder, sink: prometheusSink({ client: require('prom-client') }) });
+ * const registry = new client.Registry();
+ * startMetricsUploader({ recorder, sink: prometheusSink({ client, registry }) });
+ * // GET /metrics → res.end(await registry.metrics())
  *
- * @param options - client, prefix, extra labels, buckets.
+ * @param options - client, registry, prefix, extra labels, buckets.
  * @returns a sink whose `onSample` does the work.
  */
 export function prometheusSink(options: PrometheusSinkOptions = {}): MetricsSink {
@@ -135,6 +152,7 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): MetricsSink
       name: prometheusName(name, prefix),
       help: `KPL ${name} (${METRICS[name].unit}): ${METRICS[name].description}`,
       labelNames,
+      ...(options.registry !== undefined ? { registers: [options.registry] } : {}),
     };
     switch (INSTRUMENT_KIND[name]) {
       case 'counter':

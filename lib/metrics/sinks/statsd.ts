@@ -1,7 +1,8 @@
 /**
- * Sends the KPL metrics (kpl.md §9) to a StatsD client (hot-shots' `StatsD` fits), sample by
- * sample: `increment` for event counts, `histogram` (or `timing`/`distribution`) for times, sizes
- * and per-X ratios, `gauge` for `UserRecordsPending` (see `INSTRUMENT_KIND`). `export` does nothing.
+ * Sends the KPL metrics (kpl.md §9) to a StatsD / DogStatsD client (hot-shots' `StatsD` fits),
+ * sample by sample: `increment` (counter, `|c`) for event counts, `distribution` (`|d`, Datadog's
+ * server-side distributions; or `histogram`/`timing`) for times, sizes and per-X ratios, `gauge`
+ * (`|g`) for `UserRecordsPending` (see `INSTRUMENT_KIND`). `export` does nothing.
  *
  * Stat names are `kpl.` + the KPL name (`kpl.BufferingTime`); tags are `stream`, `shard`,
  * `error_code` and the extra dimensions. Every sample is one StatsD line: set hot-shots'
@@ -35,7 +36,11 @@ export interface StatsDSinkOptions {
   clientOptions?: Readonly<Record<string, unknown>>;
   /** Prepended to every KPL name. Default `'kpl.'`. */
   prefix?: string;
-  /** Which call records distribution samples. Default `'histogram'` (DogStatsD); `'timing'` for plain StatsD. */
+  /**
+   * Which call records times, sizes and per-X ratios. Default `'distribution'` (DogStatsD `|d`:
+   * Datadog aggregates percentiles across hosts); `'histogram'` for DogStatsD `|h`; `'timing'`
+   * (`|ms`) for a plain StatsD server, which knows neither.
+   */
   distributionMethod?: 'histogram' | 'timing' | 'distribution';
 }
 
@@ -60,7 +65,7 @@ export function toStatsDTags(dimensions: MetricDimensions): StatsDTags {
  *
  * ```text
  * recorder.put('AllErrors', 1, 'orders')       → client.increment('kpl.AllErrors', 1, { stream: 'orders' })
- * recorder.put('RequestTime', 85, 'orders')    → client.histogram('kpl.RequestTime', 85, { stream: 'orders' })
+ * recorder.put('RequestTime', 85, 'orders')    → client.distribution('kpl.RequestTime', 85, { stream: 'orders' })
  * recorder.put('UserRecordsPending', 120, 'orders') → client.gauge('kpl.UserRecordsPending', 120, { stream: 'orders' })
  * ```
  *
@@ -74,7 +79,7 @@ export function toStatsDTags(dimensions: MetricDimensions): StatsDTags {
  * @returns a sink whose `onSample` does the work.
  */
 export function statsDSink(options: StatsDSinkOptions = {}): MetricsSink {
-  const { prefix = 'kpl.', distributionMethod = 'histogram' } = options;
+  const { prefix = 'kpl.', distributionMethod = 'distribution' } = options;
   let client = options.client;
   let owned = false;
   if (client === undefined) {

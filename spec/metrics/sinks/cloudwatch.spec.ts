@@ -10,7 +10,7 @@ import type { CloudWatchDatum } from '../../../lib/metrics/sinks/cloudwatch';
 import { createMetricsRecorder } from '../../../lib/metrics/metrics-recorder';
 import { startMetricsUploader } from '../../../lib/metrics/metrics-uploader';
 import { MissingPeerDependencyError } from '../../../lib/metrics/sinks/optional-peer';
-import { awsError, delta, exportOf, fakeCloudWatchClient } from '../../helpers/metrics-sinks';
+import { awsError, delta, exportOf, fakeCloudWatchClient, withMissingPeer } from '../../helpers/metrics-sinks';
 
 const commandOf = (input: import('../../../lib/metrics/sinks/cloudwatch').PutMetricDataInput) => ({ input });
 
@@ -112,8 +112,10 @@ describe('cloudWatchSink (kpl.md §9 upload)', () => {
   });
 
   it('names the missing optional peer when no client is given and the SDK is not installed', () => {
-    expect(() => cloudWatchSink({ namespace: 'KPL' })).toThrow(MissingPeerDependencyError);
-    expect(() => cloudWatchSink({ namespace: 'KPL' })).toThrow(/'@aws-sdk\/client-cloudwatch'.*npm install/);
+    withMissingPeer('@aws-sdk/client-cloudwatch', () => {
+      expect(() => cloudWatchSink({ namespace: 'KPL' })).toThrow(MissingPeerDependencyError);
+      expect(() => cloudWatchSink({ namespace: 'KPL' })).toThrow(/'@aws-sdk\/client-cloudwatch'.*npm install/);
+    });
   });
 });
 

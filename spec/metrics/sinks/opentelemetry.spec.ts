@@ -3,7 +3,7 @@ import { startMetricsUploader } from '../../../lib/metrics/metrics-uploader';
 import { METRIC_NAMES } from '../../../lib/metrics/metric-names';
 import { OTEL_ATTRIBUTES, openTelemetrySink, toOtelAttributes } from '../../../lib/metrics/sinks/opentelemetry';
 import { MissingPeerDependencyError } from '../../../lib/metrics/sinks/optional-peer';
-import { fakeMeter } from '../../helpers/metrics-sinks';
+import { fakeMeter, withMissingPeer } from '../../helpers/metrics-sinks';
 import { manualClock } from '../../helpers/metrics-clock';
 
 describe('openTelemetrySink', () => {
@@ -86,7 +86,9 @@ describe('openTelemetrySink', () => {
   });
 
   it('names the missing optional peer when no meter is given', () => {
-    expect(() => openTelemetrySink()).toThrow(MissingPeerDependencyError);
-    expect(() => openTelemetrySink()).toThrow(/'@opentelemetry\/api'/);
+    withMissingPeer('@opentelemetry/api', () => {
+      expect(() => openTelemetrySink()).toThrow(MissingPeerDependencyError);
+      expect(() => openTelemetrySink()).toThrow(/'@opentelemetry\/api'/);
+    });
   });
 });

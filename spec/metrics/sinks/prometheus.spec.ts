@@ -1,7 +1,7 @@
 import { METRIC_NAMES } from '../../../lib/metrics/metric-names';
 import { MissingPeerDependencyError } from '../../../lib/metrics/sinks/optional-peer';
 import { prometheusName, prometheusSink } from '../../../lib/metrics/sinks/prometheus';
-import { fakePromClient } from '../../helpers/metrics-sinks';
+import { fakePromClient, withMissingPeer } from '../../helpers/metrics-sinks';
 
 describe('prometheusSink', () => {
   it('names metrics in Prometheus style with unit suffixes', () => {
@@ -41,7 +41,9 @@ describe('prometheusSink', () => {
   });
 
   it('names the missing optional peer when no client is given', () => {
-    expect(() => prometheusSink()).toThrow(MissingPeerDependencyError);
-    expect(() => prometheusSink()).toThrow(/'prom-client'/);
+    withMissingPeer('prom-client', () => {
+      expect(() => prometheusSink()).toThrow(MissingPeerDependencyError);
+      expect(() => prometheusSink()).toThrow(/'prom-client'/);
+    });
   });
 });

@@ -1,9 +1,9 @@
 import { MissingPeerDependencyError } from '../../../lib/metrics/sinks/optional-peer';
 import { statsDSink } from '../../../lib/metrics/sinks/statsd';
-import { fakeStatsD } from '../../helpers/metrics-sinks';
+import { fakeStatsD, withMissingPeer } from '../../helpers/metrics-sinks';
 
 describe('statsDSink', () => {
-  it('sends counters, histograms and gauges with tags', () => {
+  it('sends counters, distributions (the default) and gauges with tags', () => {
     const fake = fakeStatsD();
     const sink = statsDSink({ client: fake.client });
     sink.onSample?.('AllErrors', 1, { StreamName: 'orders' });
@@ -13,7 +13,7 @@ describe('statsDSink', () => {
     sink.onSample?.('ErrorsByCode', 1, { ErrorCode: 'Throttled', StreamName: 'orders', ShardId: 's-1', Host: 'h' });
     expect(fake.calls).toEqual([
       { instrument: 'kpl.AllErrors', method: 'increment', value: 1, attributes: { stream: 'orders' } },
-      { instrument: 'kpl.RequestTime', method: 'histogram', value: 85, attributes: { stream: 'orders' } },
+      { instrument: 'kpl.RequestTime', method: 'distribution', value: 85, attributes: { stream: 'orders' } },
       { instrument: 'kpl.UserRecordsPending', method: 'gauge', value: 120, attributes: { stream: 'orders' } },
       {
         instrument: 'kpl.ErrorsByCode',
@@ -31,6 +31,14 @@ describe('statsDSink', () => {
     expect(fake.calls).toEqual([{ instrument: 'app.kpl.BufferingTime', method: 'timing', value: 12, attributes: {} }]);
   });
 
+  it('falls back to histogram when the client has no distribution method', () => {
+    const fake = fakeStatsD();
+    const { distribution: _unused, ...client } = fake.client;
+    const sink = statsDSink({ client });
+    sink.onSample?.('RequestTime', 7, { StreamName: 'orders' });
+    expect(fake.calls).toEqual([{ instrument: 'kpl.RequestTime', method: 'histogram', value: 7, attributes: { stream: 'orders' } }]);
+  });
+
   it('does not close a client it did not create', async () => {
     const fake = fakeStatsD();
     await statsDSink({ client: fake.client }).close?.();
@@ -38,7 +46,9 @@ describe('statsDSink', () => {
   });
 
   it('names the missing optional peer when no client is given', () => {
-    expect(() => statsDSink()).toThrow(MissingPeerDependencyError);
-    expect(() => statsDSink()).toThrow(/'hot-shots'/);
+    withMissingPeer('hot-shots', () => {
+      expect(() => statsDSink()).toThrow(MissingPeerDependencyError);
+      expect(() => statsDSink()).toThrow(/'hot-shots'/);
+    });
   });
 });
