@@ -26,14 +26,14 @@ export interface PromRegistryLike {
   metrics(): Promise<string> | string;
 }
 
-/** The configuration this sink passes to each prom-client constructor. */
-export interface PromInstrumentConfig {
+/** The configuration this sink passes to each prom-client constructor (`R`: the registry type). */
+export interface PromInstrumentConfig<R extends PromRegistryLike = PromRegistryLike> {
   name: string;
   help: string;
   labelNames: string[];
   buckets?: number[];
   /** The registries to register in (prom-client `registers`); left out, prom-client's default registry. */
-  registers?: PromRegistryLike[];
+  registers?: R[];
 }
 /** The narrowest prom-client `Counter` the sink needs. */
 export interface PromCounterLike {
@@ -47,22 +47,25 @@ export interface PromHistogramLike {
 export interface PromGaugeLike {
   set(labels: PromLabels, value: number): void;
 }
-/** The narrowest prom-client module the sink needs (`import * as client from 'prom-client'` fits). */
-export interface PromClientLike {
-  Counter: new (config: PromInstrumentConfig) => PromCounterLike;
-  Histogram: new (config: PromInstrumentConfig) => PromHistogramLike;
-  Gauge: new (config: PromInstrumentConfig) => PromGaugeLike;
+/**
+ * The narrowest prom-client module the sink needs (`import * as client from 'prom-client'` fits);
+ * `R` is its `Registry` type, so the `registry` option takes prom-client's own.
+ */
+export interface PromClientLike<R extends PromRegistryLike = PromRegistryLike> {
+  Counter: new (config: PromInstrumentConfig<R>) => PromCounterLike;
+  Histogram: new (config: PromInstrumentConfig<R>) => PromHistogramLike;
+  Gauge: new (config: PromInstrumentConfig<R>) => PromGaugeLike;
 }
 
 /** Options of {@link prometheusSink}. */
-export interface PrometheusSinkOptions {
+export interface PrometheusSinkOptions<R extends PromRegistryLike = PromRegistryLike> {
   /** The prom-client module; default `require('prom-client')`. */
-  client?: PromClientLike;
+  client?: PromClientLike<R>;
   /**
    * The registry the 15 instruments register in, e.g. `new client.Registry()`; serve it with
    * `await registry.metrics()`. Default: prom-client's global default registry.
    */
-  registry?: PromRegistryLike;
+  registry?: R;
   /** Prepended to every name. Default `'kpl_'`. */
   prefix?: string;
   /** Extra dimension keys to keep as labels (others are dropped: Prometheus needs label names up front). */
@@ -127,8 +130,8 @@ export function prometheusName(name: MetricName, prefix = 'kpl_'): string {
  * @param options - client, registry, prefix, extra labels, buckets.
  * @returns a sink whose `onSample` does the work.
  */
-export function prometheusSink(options: PrometheusSinkOptions = {}): MetricsSink {
-  const client = options.client ?? loadOptionalPeer<PromClientLike>('prom-client', 'prometheusSink');
+export function prometheusSink<R extends PromRegistryLike = PromRegistryLike>(options: PrometheusSinkOptions<R> = {}): MetricsSink {
+  const client = options.client ?? loadOptionalPeer<PromClientLike<R>>('prom-client', 'prometheusSink');
   const prefix = options.prefix ?? 'kpl_';
   const extraLabelNames = [...(options.extraLabelNames ?? [])];
   const labelNames = ['stream', 'shard', 'error_code', ...extraLabelNames];
@@ -148,7 +151,7 @@ export function prometheusSink(options: PrometheusSinkOptions = {}): MetricsSink
   const histograms: Partial<Record<MetricName, PromHistogramLike>> = {};
   const gauges: Partial<Record<MetricName, PromGaugeLike>> = {};
   for (const name of METRIC_NAMES) {
-    const config: PromInstrumentConfig = {
+    const config: PromInstrumentConfig<R> = {
       name: prometheusName(name, prefix),
       help: `KPL ${name} (${METRICS[name].unit}): ${METRICS[name].description}`,
       labelNames,
