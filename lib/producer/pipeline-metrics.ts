@@ -36,17 +36,18 @@ export function recordOutcomeMetrics(metrics: MetricsRecorder, outcome: SendOutc
   const { batch } = outcome;
   const stream = batch.streamName;
   const records = batch.records;
-  metrics.put('RequestTime', outcome.endedAt - outcome.startedAt, stream);
-  metrics.put('KinesisRecordsPerPutRecordsRequest', records.length, stream);
+  const t = metrics.second(); // one clock read for every sample of this outcome
+  metrics.putAt(t, 'RequestTime', outcome.endedAt - outcome.startedAt, stream);
+  metrics.putAt(t, 'KinesisRecordsPerPutRecordsRequest', records.length, stream);
   if (metrics.wants('UserRecordsPerPutRecordsRequest')) {
     let userRecords = 0;
     for (let i = 0; i < records.length; i++) userRecords += records[i].records.length;
-    metrics.put('UserRecordsPerPutRecordsRequest', userRecords, stream);
+    metrics.putAt(t, 'UserRecordsPerPutRecordsRequest', userRecords, stream);
   }
   if (outcome.kind === 'unanswered') {
     // kpl.md §8, whole request failed: one error for the request, at stream level.
-    metrics.put('ErrorsByCode', 1, stream, undefined, outcome.errorCode || RETRIER_ERROR_CODES.unknown);
-    metrics.put('AllErrors', 1, stream);
+    metrics.putAt(t, 'ErrorsByCode', 1, stream, undefined, outcome.errorCode || RETRIER_ERROR_CODES.unknown);
+    metrics.putAt(t, 'AllErrors', 1, stream);
     return;
   }
   const answers = outcome.records;
@@ -56,14 +57,14 @@ export function recordOutcomeMetrics(metrics: MetricsRecorder, outcome: SendOutc
     const shard = kr.predictedShard;
     const answer = mismatch ? undefined : answers[i];
     if (answer !== undefined && answer.SequenceNumber) {
-      metrics.put('KinesisRecordsPut', 1, stream, shard);
-      metrics.put('KinesisRecordsDataPut', kr.size, stream, shard);
-      metrics.put('UserRecordsPerKinesisRecord', kr.records.length, stream, shard);
-      metrics.put('AllErrors', 0, stream, shard);
+      metrics.putAt(t, 'KinesisRecordsPut', 1, stream, shard);
+      metrics.putAt(t, 'KinesisRecordsDataPut', kr.size, stream, shard);
+      metrics.putAt(t, 'UserRecordsPerKinesisRecord', kr.records.length, stream, shard);
+      metrics.putAt(t, 'AllErrors', 0, stream, shard);
     } else {
-      metrics.put('KinesisRecordsPut', 0, stream, shard);
-      metrics.put('ErrorsByCode', 1, stream, shard, mismatch ? RETRIER_ERROR_CODES.recordCountMismatch : answer?.ErrorCode || RETRIER_ERROR_CODES.unknown);
-      metrics.put('AllErrors', 1, stream, shard);
+      metrics.putAt(t, 'KinesisRecordsPut', 0, stream, shard);
+      metrics.putAt(t, 'ErrorsByCode', 1, stream, shard, mismatch ? RETRIER_ERROR_CODES.recordCountMismatch : answer?.ErrorCode || RETRIER_ERROR_CODES.unknown);
+      metrics.putAt(t, 'AllErrors', 1, stream, shard);
     }
   }
 }
@@ -71,12 +72,13 @@ export function recordOutcomeMetrics(metrics: MetricsRecorder, outcome: SendOutc
 /** Metrics of one terminal user record result (the KPL's `finish_user_record` → `emit_metrics(ur)`). */
 export function recordResultMetrics(metrics: MetricsRecorder, streamName: string, result: RecordResult, dataBytes: number): void {
   const attempts = result.attempts;
+  const t = metrics.second(); // one clock read for every sample of this result
   const last = attempts[attempts.length - 1];
   let shard = result.shardId;
   for (let i = attempts.length - 1; shard === undefined && i >= 0; i--) shard = attempts[i].shardId;
-  metrics.put('UserRecordsPut', result.success ? 1 : 0, streamName, shard);
-  if (result.success) metrics.put('UserRecordsDataPut', dataBytes, streamName, shard);
-  if (last?.errorCode === 'Expired') metrics.put('UserRecordExpired', 1, streamName, shard);
-  metrics.put('RetriesPerRecord', Math.max(0, attempts.length - 1), streamName, shard);
-  for (let i = 0; i < attempts.length; i++) metrics.put('BufferingTime', attempts[i].delayMs, streamName, shard);
+  metrics.putAt(t, 'UserRecordsPut', result.success ? 1 : 0, streamName, shard);
+  if (result.success) metrics.putAt(t, 'UserRecordsDataPut', dataBytes, streamName, shard);
+  if (last?.errorCode === 'Expired') metrics.putAt(t, 'UserRecordExpired', 1, streamName, shard);
+  metrics.putAt(t, 'RetriesPerRecord', Math.max(0, attempts.length - 1), streamName, shard);
+  for (let i = 0; i < attempts.length; i++) metrics.putAt(t, 'BufferingTime', attempts[i].delayMs, streamName, shard);
 }

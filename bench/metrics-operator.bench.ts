@@ -1,0 +1,183 @@
+/**
+ * What metrics cost on the operator path (issue 10, kpl.md §9): the whole `kinesisProducer`
+ * operator — predict, aggregate, limit, collect, PutRecords, classify — against an in-process
+ * client that answers at once (no SDK serialisation, no sockets: the producer's own CPU is all that
+ * is measured), with `metricsLevel` `'none'` and `'detailed'` (shard granularity) in alternating
+ * rounds of the same run. Target: `detailed` costs ≤ 15 % of the `none` throughput.
+ *
+ * Then it shows that `'none'` does no metric work per record: a CPU profile and a sampling heap
+ * profile of one round at each level, counting the samples and allocated bytes whose stack has a
+ * frame in `lib/metrics/` or `lib/producer/pipeline-metrics.ts` (0 at `none`).
+ *
+ * ```text
+ * node -r ts-node/register/transpile-only bench/metrics-operator.bench.ts [records=200000] [rounds=5]
+ * ```
+ */
+import { Session } from 'node:inspector';
+import { ListShardsCommand, PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import { from, lastValueFrom, reduce } from 'rxjs';
+import { bigIntToHashKey, parseExplicitHashKey } from '../lib/codec/hash';
+import { kinesisProducer } from '../lib/producer/kinesis-producer';
+import type { MetricsLevel } from '../lib/config';
+import { buildShardTable, lookupShard } from '../lib/shards/shard-table';
+import { evenShards } from '../lib/testing/faulty-kinesis';
+
+const N = Number(process.argv[2] ?? 200_000);
+const ROUNDS = Number(process.argv[3] ?? 5);
+const SHARDS = 64;
+const KEYS = 1000;
+const BYTES = 100;
+const TARGET = 0.15;
+
+const shards = evenShards(SHARDS);
+const table = buildShardTable(shards);
+const listShardsAnswer = {
+  Shards: shards.map((s) => ({
+    ShardId: s.shardId,
+    HashKeyRange: { StartingHashKey: s.startingHashKey.toString(), EndingHashKey: s.endingHashKey.toString() },
+    SequenceNumberRange: { StartingSequenceNumber: '0' },
+  })),
+};
+
+/** Answers ListShards with 64 even shards and every PutRecords entry with success on the shard that owns its key. */
+function instantClient(): Pick<KinesisClient, 'send'> {
+  let sequence = 0;
+  const send = (command: unknown): Promise<unknown> => {
+    if (command instanceof ListShardsCommand) return Promise.resolve(listShardsAnswer);
+    if (command instanceof PutRecordsCommand) {
+      const entries = command.input.Records ?? [];
+      const records: PutRecordsResultEntry[] = entries.map((e) => ({
+        SequenceNumber: String(++sequence),
+        ShardId: lookupShard(table, bigIntToHashKey(parseExplicitHashKey(e.ExplicitHashKey as string) ?? 0n)),
+      }));
+      return Promise.resolve({ Records: records, FailedRecordCount: 0 });
+    }
+    return Promise.reject(new Error(`unexpected command ${(command as object).constructor.name}`));
+  };
+  return { send: send as KinesisClient['send'] };
+}
+
+const pks = Array.from({ length: KEYS }, (_, i) => `partition-key-${String(i).padStart(6, '0')}`);
+const all = Buffer.allocUnsafe(N * BYTES);
+for (let i = 0; i < all.length; i++) all[i] = 0x61 + ((i * 7 + (i >>> 7)) % 26);
+const records = Array.from({ length: N }, (_, i) => ({ partitionKey: pks[i % KEYS], data: new Uint8Array(all.buffer, all.byteOffset + i * BYTES, BYTES) }));
+
+interface Round {
+  readonly seconds: number;
+  readonly ok: number;
+  readonly series: number;
+}
+
+async function round(level: MetricsLevel): Promise<Round> {
+  const producer = kinesisProducer({
+    client: instantClient(),
+    streamName: 'bench',
+    metricsLevel: level,
+    metricsGranularity: 'shard',
+    overflow: 'buffer',
+    // The limiter's per-shard budget would make this a bench of the token buckets: lift it.
+    rateLimit: 1000,
+  });
+  const t0 = performance.now();
+  const ok = await lastValueFrom(from(records).pipe(producer, reduce((n, r) => n + (r.success ? 1 : 0), 0)));
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, ok, series: producer.metrics.seriesCount };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+interface ProfileNode {
+  id: number;
+  callFrame: { url: string; functionName: string };
+  children?: number[];
+  selfSize?: number;
+}
+
+const isMetricsFrame = (url: string): boolean => /lib\/metrics\/|lib\/producer\/pipeline-metrics\.ts/.test(url);
+
+/** Fraction of CPU samples and bytes allocated with a metrics frame on the stack, for one round. */
+async function profiled(level: MetricsLevel): Promise<{ cpuSamples: number; metricsSamples: number; bytes: number; metricsBytes: number }> {
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params?: object): Promise<T> =>
+    new Promise((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 4096 });
+  await post('Profiler.start');
+  await round(level);
+  const { profile } = await post<{ profile: { nodes: ProfileNode[]; samples: number[] } }>('Profiler.stop');
+  const heap = await post<{ profile: { head: ProfileNode & { children: ProfileNode[] } } }>('HeapProfiler.stopSampling');
+  session.disconnect();
+
+  // CPU: a sample counts as metrics work if any frame from it to the root is a metrics frame.
+  const parent = new Map<number, number>();
+  const byId = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) {
+    byId.set(node.id, node);
+    for (const c of node.children ?? []) parent.set(c, node.id);
+  }
+  const inMetrics = new Map<number, boolean>();
+  const under = (id: number): boolean => {
+    const known = inMetrics.get(id);
+    if (known !== undefined) return known;
+    const node = byId.get(id);
+    const p = parent.get(id);
+    const v = (node !== undefined && isMetricsFrame(node.callFrame.url)) || (p !== undefined && under(p));
+    inMetrics.set(id, v);
+    return v;
+  };
+  const metricsSamples = profile.samples.filter(under).length;
+
+  // Heap: bytes allocated (sampled) in a subtree that has a metrics frame.
+  let bytes = 0;
+  let metricsBytes = 0;
+  const walk = (node: ProfileNode & { children?: unknown }, inside: boolean): void => {
+    const here = inside || isMetricsFrame(node.callFrame.url);
+    bytes += node.selfSize ?? 0;
+    if (here) metricsBytes += node.selfSize ?? 0;
+    for (const child of (node.children ?? []) as unknown as ProfileNode[]) walk(child, here);
+  };
+  walk(heap.profile.head, false);
+  return { cpuSamples: profile.samples.length, metricsSamples, bytes, metricsBytes };
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `metrics on the operator path: ${N.toLocaleString('en-US')} records × ${BYTES} B, ${KEYS} keys, ${SHARDS} shards, ` +
+      `in-process client; ${ROUNDS} alternating rounds per level (after one warm-up each)`,
+  );
+  await round('none');
+  await round('detailed');
+  const rate: Record<'none' | 'detailed', number[]> = { none: [], detailed: [] };
+  let series = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const level of i % 2 === 0 ? (['none', 'detailed'] as const) : (['detailed', 'none'] as const)) {
+      const r = await round(level);
+      if (r.ok !== N) throw new Error(`${level}: ${r.ok} of ${N} succeeded`);
+      rate[level].push(N / r.seconds);
+      if (level === 'detailed') series = r.series;
+    }
+  }
+  const none = median(rate.none);
+  const detailed = median(rate.detailed);
+  const cost = 1 - detailed / none;
+  const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+  console.log(`none:     ${fmt(none)} records/s (median; rounds ${rate.none.map(fmt).join(', ')})`);
+  console.log(`detailed: ${fmt(detailed)} records/s (median; rounds ${rate.detailed.map(fmt).join(', ')}), ${series} series`);
+  console.log(
+    `detailed costs ${(cost * 100).toFixed(1)} % of the none throughput (target ≤ ${TARGET * 100} %): ${cost <= TARGET ? 'MET' : 'NOT MET'}`,
+  );
+
+  for (const level of ['none', 'detailed'] as const) {
+    const p = await profiled(level);
+    console.log(
+      `profile at ${level.padEnd(8)}: ${p.metricsSamples} of ${p.cpuSamples} CPU samples (${((100 * p.metricsSamples) / p.cpuSamples).toFixed(1)} %) ` +
+        `and ${(p.metricsBytes / 1024).toFixed(0)} KiB of ${(p.bytes / 1024).toFixed(0)} KiB sampled allocations ` +
+        `(${((100 * p.metricsBytes) / Math.max(1, p.bytes)).toFixed(1)} %) under lib/metrics or pipeline-metrics`,
+    );
+  }
+}
+
+void main();
