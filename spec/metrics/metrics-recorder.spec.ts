@@ -250,3 +250,47 @@ describe('createMetricsRecorder: types', () => {
     expect(metrics.query()).toEqual([]);
   });
 });
+
+describe('createMetricsRecorder: roll-up on read, putAt', () => {
+  it('combines an ancestor from its own samples and its descendants, min and max included, in reads and drains', () => {
+    const { clock, metrics } = recorder();
+    metrics.put('BufferingTime', 50, 'a'); // no shard: the stream series' own sample
+    metrics.put('BufferingTime', 5, 'a', 'shard-0');
+    metrics.put('BufferingTime', 500, 'a', 'shard-1');
+    metrics.put('BufferingTime', 7); // no stream: the root's own sample
+    const read = (dims: MetricDimensions) => metrics.query('BufferingTime').find((r) => JSON.stringify(r.dimensions) === JSON.stringify(dims));
+    expect(read({})).toMatchObject({ count: 4, sum: 562, min: 5, max: 500 });
+    expect(read({ StreamName: 'a' })).toMatchObject({ count: 3, sum: 555, min: 5, max: 500 });
+    expect(read({ StreamName: 'a', ShardId: 'shard-0' })).toMatchObject({ count: 1, sum: 5, min: 5, max: 5 });
+    clock.at(1);
+    metrics.put('BufferingTime', 1, 'a', 'shard-0');
+    const first = metrics.drain();
+    expect(first.find((d) => Object.keys(d.dimensions).length === 0)).toMatchObject({ count: 4, sum: 562, min: 5, max: 500 });
+    const second = metrics.drain({ includeCurrentSecond: true });
+    expect(byDimensions(second).map((d) => [d.dimensions, d.count, d.min])).toEqual([
+      [{}, 1, 1],
+      [{ StreamName: 'a' }, 1, 1],
+      [{ StreamName: 'a', ShardId: 'shard-0' }, 1, 1],
+    ]);
+    expect(read({})).toMatchObject({ count: 5, min: 1, max: 500 }); // a drain never changes the local reading
+  });
+
+  it('reads the clock once with second() and puts into that second with putAt', () => {
+    const { clock, metrics } = recorder();
+    clock.at(3, 900);
+    const t = metrics.second();
+    expect(t).toBe(3);
+    clock.at(4, 100);
+    metrics.putAt(t, 'UserRecordsPut', 1, 's', 'shard-0');
+    metrics.put('UserRecordsPut', 1, 's', 'shard-0');
+    expect(metrics.drain({ includeCurrentSecond: false }).find((d) => Object.keys(d.dimensions).length === 0)).toMatchObject({ count: 1 });
+    expect(metrics.query('UserRecordsPut', 1).find((r) => Object.keys(r.dimensions).length === 0)).toMatchObject({ count: 1 });
+    expect(metrics.query('UserRecordsPut', 2).find((r) => Object.keys(r.dimensions).length === 0)).toMatchObject({ count: 2 });
+  });
+
+  it('keeps putAt at level none a no-op', () => {
+    const { metrics } = recorder({ level: 'none' });
+    metrics.putAt(metrics.second(), 'UserRecordsPut', 1, 's');
+    expect(metrics.query()).toEqual([]);
+  });
+});
