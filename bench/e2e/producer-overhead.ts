@@ -1,0 +1,69 @@
+/**
+ * rxkpl's own cost per record, end to end but without the SDK and the network: `kinesisProducer`
+ * over `from(records)` (the e2e workload: 100 B, 1,000 keys, 256 even shards) with an in-memory
+ * client whose `send` answers at once (ListShards: the even shards; PutRecords: every entry OK on
+ * the shard its ExplicitHashKey names). What is left is prediction, aggregation (MD5 included),
+ * limiting, batching, result building, the producer's bookkeeping and the rxjs plumbing.
+ *
+ * ```text
+ * node -r ts-node/register/transpile-only bench/e2e/producer-overhead.ts [records=1000000]
+ * ```
+ */
+import { ListShardsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { count, from, lastValueFrom } from 'rxjs';
+import { kinesisProducer } from '../../lib/producer/kinesis-producer';
+import { evenShards } from '../../lib/testing/faulty-kinesis';
+
+const n = Number(process.argv[2] ?? 1000000);
+const keys = 1000;
+const bytes = 100;
+const shards = evenShards(256);
+const step = shards[1].startingHashKey;
+
+let sequence = 0;
+const client = {
+  send(command: unknown): Promise<unknown> {
+    if (command instanceof ListShardsCommand) {
+      return Promise.resolve({
+        Shards: shards.map((s) => ({
+          ShardId: s.shardId,
+          HashKeyRange: { StartingHashKey: s.startingHashKey.toString(), EndingHashKey: s.endingHashKey.toString() },
+          SequenceNumberRange: { StartingSequenceNumber: '0' },
+        })),
+      });
+    }
+    if (command instanceof PutRecordsCommand) {
+      const records = (command.input.Records ?? []).map((r) => ({
+        SequenceNumber: String(++sequence),
+        ShardId: shards[Math.min(shards.length - 1, Number(BigInt(r.ExplicitHashKey!) / step))].shardId,
+      }));
+      return Promise.resolve({ FailedRecordCount: 0, Records: records });
+    }
+    return Promise.reject(new Error(`unexpected ${String(command)}`));
+  },
+} as unknown as Pick<KinesisClient, 'send'>;
+
+const pks = Array.from({ length: keys }, (_, i) => `partition-key-${String(i).padStart(6, '0')}`);
+const all = Buffer.allocUnsafe(n * bytes);
+for (let i = 0; i < all.length; i++) all[i] = 0x61 + ((i * 7 + (i >>> 7)) % 26);
+const records = Array.from({ length: n }, (_, i) => ({ partitionKey: pks[i % keys], data: new Uint8Array(all.buffer, all.byteOffset + i * bytes, bytes) }));
+
+async function once(): Promise<{ seconds: number; cpu: number }> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const results = await lastValueFrom(from(records).pipe(kinesisProducer({ client, streamName: 'bench', overflow: 'buffer' }), count()));
+  if (results !== n) throw new Error(`${results} results for ${n} records`);
+  const c = process.cpuUsage(cpu0);
+  return { seconds: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+}
+
+async function main(): Promise<void> {
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await once());
+  const best = runs.reduce((a, b) => (b.cpu < a.cpu ? b : a));
+  console.log(
+    `producer without SDK/network, ${n.toLocaleString('en-US')} × ${bytes} B, ${keys} keys, 256 shards: ` +
+      `${Math.round(n / best.seconds).toLocaleString('en-US')} records/s wall, ${((best.cpu * 1e6) / n).toFixed(2)} µs CPU/record (best of 3)`,
+  );
+}
+void main();
