@@ -58,6 +58,15 @@ export interface MetricDelta {
   readonly max: number;
 }
 
+/**
+ * One series, found once: {@link MetricsRecorder.series} does the level filter and the dimension
+ * lookup, `putAt` then only adds (for hot paths that put the same series again and again). The
+ * series appears in reads only after its first sample.
+ */
+export interface MetricSeries {
+  putAt(second: number, value: number): void;
+}
+
 /** Called once per kept sample with the dimensions of the most specific series it went to. */
 export type MetricSampleListener = (name: MetricName, value: number, dimensions: MetricDimensions) => void;
 
@@ -100,6 +109,11 @@ export interface MetricsRecorder {
   /** {@link MetricsRecorder.put} into the bucket of `second` (from {@link MetricsRecorder.second}). */
   putAt(second: number, name: MetricName, value: number, streamName?: string, shardId?: string, errorCode?: string): void;
   /**
+   * A handle on one series (same arguments as `put`, blank and too-fine dimensions dropped alike),
+   * or undefined when the level does not keep `name`. Hold it to put without any lookup.
+   */
+  series(name: MetricName, streamName?: string, shardId?: string, errorCode?: string): MetricSeries | undefined;
+  /**
    * Every series, or those of one name: cumulative since start, or over the last `windowSeconds`
    * (1 … 60) whole seconds including the current one. Throws ValidationError for another window.
    */
@@ -119,9 +133,14 @@ interface SeriesNode {
   readonly dimensions: MetricDimensions;
   /** The samples whose most specific series is this one; ancestors combine their descendants' on read. */
   readonly acc: Accumulator;
-  errors?: Map<string, SeriesNode>;
-  streams?: Map<string, SeriesNode>;
-  shards?: Map<string, SeriesNode>;
+  errors: Map<string, SeriesNode> | undefined;
+  streams: Map<string, SeriesNode> | undefined;
+  shards: Map<string, SeriesNode> | undefined;
+  /** The child last found under `streams` / `shards`, and its key: consecutive samples mostly share them. */
+  lastStream: string | undefined;
+  lastStreamNode: SeriesNode | undefined;
+  lastShard: string | undefined;
+  lastShardNode: SeriesNode | undefined;
 }
 
 type ChildKind = 'errors' | 'streams' | 'shards';
@@ -176,6 +195,7 @@ function noneRecorder(granularity: MetricsGranularity): MetricsRecorder {
     put: NOOP,
     second: () => 0, // nothing is kept at 'none': no clock read
     putAt: NOOP,
+    series: () => undefined,
     query: (_name?: string, windowSeconds?: number) => {
       checkWindow(windowSeconds);
       return [];
@@ -228,16 +248,33 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
   }
   const startedAtMs = now();
 
-  const kept: Partial<Record<MetricName, true>> = {};
-  const roots = new Map<MetricName, SeriesNode>();
-  for (const name of METRIC_NAMES) if (isMetricKept(name, level)) kept[name] = true;
+  // One Map lookup per put does both the level filter (only kept names have a slot) and finds the root.
+  const slots = new Map<MetricName, { root: SeriesNode | undefined }>();
+  for (const name of METRIC_NAMES) if (isMetricKept(name, level)) slots.set(name, { root: undefined });
+  const roots = (): SeriesNode[] => {
+    const out: SeriesNode[] = [];
+    for (const slot of slots.values()) if (slot.root !== undefined) out.push(slot.root);
+    return out;
+  };
 
   const series: SeriesNode[] = [];
   let listeners: MetricSampleListener[] = [];
   let listenerErrors = 0;
 
   function newNode(name: MetricName, dimensions: MetricDimensions): SeriesNode {
-    const node: SeriesNode = { name, dimensions: Object.freeze(dimensions), acc: new Accumulator() };
+    // Every field set here, in one order: one hidden class for all nodes keeps the hot path monomorphic.
+    const node: SeriesNode = {
+      name,
+      dimensions: Object.freeze(dimensions),
+      acc: new Accumulator(),
+      errors: undefined,
+      streams: undefined,
+      shards: undefined,
+      lastStream: undefined,
+      lastStreamNode: undefined,
+      lastShard: undefined,
+      lastShardNode: undefined,
+    };
     series.push(node);
     return node;
   }
@@ -263,23 +300,75 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
   }
 
   function put(name: MetricName, value: number, streamName?: string, shardId?: string, errorCode?: string): void {
-    if (kept[name] !== true) return;
-    putAt(Math.floor(now() / 1000), name, value, streamName, shardId, errorCode);
+    const slot = slots.get(name);
+    if (slot !== undefined) record(slot, Math.floor(now() / 1000), name, value, streamName, shardId, errorCode);
   }
 
   function putAt(second: number, name: MetricName, value: number, streamName?: string, shardId?: string, errorCode?: string): void {
-    if (kept[name] !== true || !Number.isFinite(value)) return;
-    let node = roots.get(name);
-    if (node === undefined) {
-      node = newNode(name, { ...extras });
-      roots.set(name, node);
-    }
-    if (!isBlank(errorCode)) node = node.errors?.get(errorCode) ?? addChild(node, 'errors', errorCode);
-    if (keepStream && !isBlank(streamName)) node = node.streams?.get(streamName) ?? addChild(node, 'streams', streamName);
-    if (keepShard && !isBlank(shardId)) node = node.shards?.get(shardId) ?? addChild(node, 'shards', shardId);
+    const slot = slots.get(name);
+    if (slot !== undefined) record(slot, second, name, value, streamName, shardId, errorCode);
+  }
+
+  function record(
+    slot: { root: SeriesNode | undefined },
+    second: number,
+    name: MetricName,
+    value: number,
+    streamName: string | undefined,
+    shardId: string | undefined,
+    errorCode: string | undefined,
+  ): void {
+    if (!Number.isFinite(value)) return;
+    const node = leafOf(slot, name, streamName, shardId, errorCode);
     // Only the most specific series: its ancestors combine it on read and drain (the roll-up).
     node.acc.addFinite(value, second);
     if (listeners.length !== 0) notify(name, value, node.dimensions);
+  }
+
+  function seriesHandle(name: MetricName, streamName?: string, shardId?: string, errorCode?: string): MetricSeries | undefined {
+    const slot = slots.get(name);
+    if (slot === undefined) return undefined;
+    let node: SeriesNode | undefined; // found on the first sample, so an unused handle adds no series
+    return {
+      putAt(second: number, value: number): void {
+        if (!Number.isFinite(value)) return;
+        if (node === undefined) node = leafOf(slot, name, streamName, shardId, errorCode);
+        node.acc.addFinite(value, second);
+        if (listeners.length !== 0) notify(name, value, node.dimensions);
+      },
+    };
+  }
+
+  /** The most specific series of a sample, created (with its ancestors) on first use. */
+  function leafOf(
+    slot: { root: SeriesNode | undefined },
+    name: MetricName,
+    streamName: string | undefined,
+    shardId: string | undefined,
+    errorCode: string | undefined,
+  ): SeriesNode {
+    let node = slot.root;
+    if (node === undefined) node = slot.root = newNode(name, { ...extras });
+    if (!isBlank(errorCode)) node = node.errors?.get(errorCode) ?? addChild(node, 'errors', errorCode);
+    if (keepStream && !isBlank(streamName)) {
+      let child = node.lastStream === streamName ? node.lastStreamNode : undefined;
+      if (child === undefined) {
+        child = node.streams?.get(streamName) ?? addChild(node, 'streams', streamName);
+        node.lastStream = streamName;
+        node.lastStreamNode = child;
+      }
+      node = child;
+    }
+    if (keepShard && !isBlank(shardId)) {
+      let child = node.lastShard === shardId ? node.lastShardNode : undefined;
+      if (child === undefined) {
+        child = node.shards?.get(shardId) ?? addChild(node, 'shards', shardId);
+        node.lastShard = shardId;
+        node.lastShardNode = child;
+      }
+      node = child;
+    }
+    return node;
   }
 
   function query(name?: string, windowSeconds?: number): MetricReading[] {
@@ -289,7 +378,7 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
     const seconds = windowSeconds ?? Math.max(0, Math.floor((nowMs - startedAtMs) / 1000));
     const stats = new Map<SeriesNode, MutableStats>();
     const own = (acc: Accumulator): AccumulatedStats => acc.read(nowSecond, windowSeconds);
-    for (const root of roots.values()) if (name === undefined || root.name === name) rollUp(root, own, stats);
+    for (const root of roots()) if (name === undefined || root.name === name) rollUp(root, own, stats);
     const out: MetricReading[] = [];
     for (const node of series) {
       const s = stats.get(node);
@@ -315,7 +404,7 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
     const through = drainOptions?.includeCurrentSecond === true ? nowSecond : nowSecond - 1;
     const stats = new Map<SeriesNode, MutableStats>();
     const own = (acc: Accumulator): AccumulatedStats => acc.drain(through);
-    for (const root of roots.values()) rollUp(root, own, stats);
+    for (const root of roots()) rollUp(root, own, stats);
     const out: MetricDelta[] = [];
     for (const node of series) {
       const s = stats.get(node);
@@ -348,10 +437,11 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
     enabled: true,
     level,
     granularity,
-    wants: (name) => kept[name] === true,
+    wants: (name) => slots.has(name),
     put,
     second: () => Math.floor(now() / 1000),
     putAt,
+    series: seriesHandle,
     query,
     drain,
     addSampleListener,

@@ -26,7 +26,7 @@
  * - A limiter expiry (`SendOutcome` kind `expired`) sent no request: it emits nothing here; its user
  *   records count as `UserRecordExpired` when they finish.
  */
-import type { MetricsRecorder } from '../metrics/metrics-recorder';
+import type { MetricSeries, MetricsRecorder } from '../metrics/metrics-recorder';
 import { RETRIER_ERROR_CODES } from '../operators/internal/retry-table';
 import type { RecordResult, SendOutcome } from '../records';
 
@@ -69,16 +69,50 @@ export function recordOutcomeMetrics(metrics: MetricsRecorder, outcome: SendOutc
   }
 }
 
+/** The per-result series of one (stream, shard), found once per recorder (kpl.md §9 `emit_metrics(ur)`). */
+interface ResultSeries {
+  readonly put: MetricSeries | undefined;
+  readonly dataPut: MetricSeries | undefined;
+  readonly expired: MetricSeries | undefined;
+  readonly retries: MetricSeries | undefined;
+  readonly buffering: MetricSeries | undefined;
+}
+
+// Recorder → stream → shard ('' for none) → handles: a result costs two Map lookups, not one per metric.
+const resultSeriesCache = new WeakMap<MetricsRecorder, Map<string, Map<string, ResultSeries>>>();
+
+function resultSeries(metrics: MetricsRecorder, streamName: string, shard: string | undefined): ResultSeries {
+  let byStream = resultSeriesCache.get(metrics);
+  if (byStream === undefined) resultSeriesCache.set(metrics, (byStream = new Map()));
+  let byShard = byStream.get(streamName);
+  if (byShard === undefined) byStream.set(streamName, (byShard = new Map()));
+  const key = shard ?? '';
+  let found = byShard.get(key);
+  if (found === undefined) {
+    found = {
+      put: metrics.series('UserRecordsPut', streamName, shard),
+      dataPut: metrics.series('UserRecordsDataPut', streamName, shard),
+      expired: metrics.series('UserRecordExpired', streamName, shard),
+      retries: metrics.series('RetriesPerRecord', streamName, shard),
+      buffering: metrics.series('BufferingTime', streamName, shard),
+    };
+    byShard.set(key, found);
+  }
+  return found;
+}
+
 /** Metrics of one terminal user record result (the KPL's `finish_user_record` → `emit_metrics(ur)`). */
 export function recordResultMetrics(metrics: MetricsRecorder, streamName: string, result: RecordResult, dataBytes: number): void {
   const attempts = result.attempts;
-  const t = metrics.second(); // one clock read for every sample of this result
   const last = attempts[attempts.length - 1];
   let shard = result.shardId;
   for (let i = attempts.length - 1; shard === undefined && i >= 0; i--) shard = attempts[i].shardId;
-  metrics.putAt(t, 'UserRecordsPut', result.success ? 1 : 0, streamName, shard);
-  if (result.success) metrics.putAt(t, 'UserRecordsDataPut', dataBytes, streamName, shard);
-  if (last?.errorCode === 'Expired') metrics.putAt(t, 'UserRecordExpired', 1, streamName, shard);
-  metrics.putAt(t, 'RetriesPerRecord', Math.max(0, attempts.length - 1), streamName, shard);
-  for (let i = 0; i < attempts.length; i++) metrics.putAt(t, 'BufferingTime', attempts[i].delayMs, streamName, shard);
+  const series = resultSeries(metrics, streamName, shard);
+  const t = metrics.second(); // one clock read for every sample of this result
+  series.put?.putAt(t, result.success ? 1 : 0);
+  if (result.success) series.dataPut?.putAt(t, dataBytes);
+  if (last?.errorCode === 'Expired') series.expired?.putAt(t, 1);
+  series.retries?.putAt(t, Math.max(0, attempts.length - 1));
+  const buffering = series.buffering;
+  if (buffering !== undefined) for (let i = 0; i < attempts.length; i++) buffering.putAt(t, attempts[i].delayMs);
 }

@@ -294,3 +294,35 @@ describe('createMetricsRecorder: roll-up on read, putAt', () => {
     expect(metrics.query()).toEqual([]);
   });
 });
+
+describe('createMetricsRecorder: series handles', () => {
+  it('puts through a held handle into the same series as put, which appears only after its first sample', () => {
+    const { metrics } = recorder();
+    const handle = metrics.series('UserRecordsPut', 's', 'shard-0');
+    expect(metrics.query()).toEqual([]); // an unused handle adds no series
+    handle?.putAt(metrics.second(), 1);
+    handle?.putAt(metrics.second(), 0);
+    handle?.putAt(metrics.second(), Number.NaN); // ignored like put's
+    metrics.put('UserRecordsPut', 1, 's', 'shard-0');
+    expect(byDimensions(metrics.query('UserRecordsPut')).map((r) => [r.dimensions, r.count, r.sum])).toEqual([
+      [{}, 3, 2],
+      [{ StreamName: 's' }, 3, 2],
+      [{ StreamName: 's', ShardId: 'shard-0' }, 3, 2],
+    ]);
+  });
+
+  it('gives no handle for a metric the level drops, and cuts dimensions finer than the granularity', () => {
+    const { metrics } = recorder({ level: 'summary', granularity: 'stream' });
+    expect(metrics.series('RequestTime', 's')).toBeUndefined();
+    metrics.series('UserRecordsPut', 's', 'shard-0')?.putAt(0, 1);
+    expect(metrics.query('UserRecordsPut').map((r) => r.dimensions)).toEqual([{}, { StreamName: 's' }]);
+  });
+
+  it('calls sample listeners for handle puts too', () => {
+    const { metrics } = recorder();
+    const seen: unknown[] = [];
+    metrics.addSampleListener((name, value, dimensions) => seen.push([name, value, dimensions]));
+    metrics.series('BufferingTime', 's')?.putAt(0, 12);
+    expect(seen).toEqual([['BufferingTime', 12, { StreamName: 's' }]]);
+  });
+});
