@@ -22,10 +22,12 @@ describe('hashKeyOfPartitionKey cache', () => {
   });
 
   it('keeps a key that is still in use when its generation ages out', () => {
+    // Two hits per miss: the cache stays on while the cold keys fill and rotate the generations.
     const hot = hashKeyOfPartitionKey('hot');
-    for (let i = 0; i < HASH_KEY_CACHE_SIZE; i++) {
+    for (let i = 0; i < HASH_KEY_CACHE_SIZE * 3; i++) {
       hashKeyOfPartitionKey(`cold-${i}`);
-      if (i % 1000 === 0) expect(hashKeyOfPartitionKey('hot')).toBe(hot);
+      expect(hashKeyOfPartitionKey('hot')).toBe(hot);
+      hashKeyOfPartitionKey('warm');
     }
     expect(hashKeyOfPartitionKey('hot')).toBe(hot);
   });
@@ -38,5 +40,21 @@ describe('hashKeyOfPartitionKey cache', () => {
       expect(hex(hashKeyOfPartitionKey(key))).toBe(md5Hex(key));
       expect(hex(hashKeyOfPartitionKey(key))).toBe(md5Hex(key));
     }
+  });
+});
+
+describe('hashKeyOfPartitionKey cache bypass', () => {
+  beforeEach(() => clearHashKeyCache());
+
+  it('hashes correctly while keys never repeat (the cache is bypassed), and caches again once they do', () => {
+    for (let i = 0; i < 40000; i++) {
+      const key = `cold-${i}`;
+      if (i % 997 === 0) expect(hex(hashKeyOfPartitionKey(key))).toBe(md5Hex(key));
+      else hashKeyOfPartitionKey(key);
+    }
+    for (let i = 0; i < 40000; i++) hashKeyOfPartitionKey(`hot-${i % 10}`);
+    const hot = hashKeyOfPartitionKey('hot-1');
+    expect(hashKeyOfPartitionKey('hot-1')).toBe(hot);
+    expect(hex(hot)).toBe(md5Hex('hot-1'));
   });
 });
