@@ -10,6 +10,8 @@
  *   dimension a level of the tree, which uploads the same numbers twice).
  * - The series lookup is a nested Map (name → [error code] → stream → shard), so a put is a few
  *   Map lookups and no string concatenation; `level: 'none'` gives a recorder whose `put` is empty.
+ * - Hot paths take a {@link MetricSeries} handle (`series(name, stream, shard)`) once and `putAt`
+ *   through it with a second read once (`second()`), so a sample costs no lookup and no clock read.
  * - A put updates only the most specific series' buckets; an ancestor's numbers (the roll-up) are
  *   combined from its own samples and its descendants' when it is read or drained. The result is
  *   the KPL's (every value counted at each ancestor), at a third of the cost per put.
