@@ -40,18 +40,18 @@ export type { DeaggregatedRecord, DeaggregateOptions } from './consumer/deaggreg
 
 /* Metrics */
 export { createMetricsRecorder } from './metrics/metrics-recorder';
-export type { MetricReading, MetricDelta, MetricsRecorder, MetricsRecorderOptions } from './metrics/metrics-recorder';
+export type { MetricReading, MetricDelta, MetricSeries, MetricsRecorder, MetricsRecorderOptions } from './metrics/metrics-recorder';
 export { METRICS, METRIC_NAMES } from './metrics/metric-names';
 export type { MetricName, MetricUnit, MetricLevel, MetricDefinition, MetricDimensions } from './metrics/metric-names';
 export type { MetricsSink, MetricExport } from './metrics/metrics-sink';
 export { startMetricsUploader } from './metrics/metrics-uploader';
 export type { MetricsUploader, MetricsUploaderOptions, MetricsUploaderStats } from './metrics/metrics-uploader';
 export { cloudWatchSink } from './metrics/sinks/cloudwatch';
-export type { CloudWatchSink, CloudWatchSinkOptions } from './metrics/sinks/cloudwatch';
+export type { CloudWatchSink, CloudWatchSinkOptions, NotInferred } from './metrics/sinks/cloudwatch';
 export { openTelemetrySink } from './metrics/sinks/opentelemetry';
 export type { OpenTelemetrySinkOptions } from './metrics/sinks/opentelemetry';
 export { prometheusSink } from './metrics/sinks/prometheus';
-export type { PrometheusSinkOptions } from './metrics/sinks/prometheus';
+export type { PrometheusSinkOptions, PromRegistryLike } from './metrics/sinks/prometheus';
 export { statsDSink } from './metrics/sinks/statsd';
 export type { StatsDSinkOptions } from './metrics/sinks/statsd';
 export { fanOutSink } from './metrics/sinks/fan-out';
