@@ -247,17 +247,45 @@ function classifyOutcome(outcome: SendOutcome, r: Retrier, hold?: Hold): Classif
         }
         return out;
       }
-      batch.records.forEach((kr, i) => {
+      const krs = batch.records;
+      for (let i = 0; i < krs.length; i++) {
+        const kr = krs[i];
         const entry = entries[i];
+        const actual = entry.ShardId;
+        if (entry.SequenceNumber && actual !== undefined && (kr.predictedShard === undefined || kr.predictedShard === actual)) {
+          succeedAll(kr, actual, entry.SequenceNumber, startedAt, endedAt, out);
+          continue;
+        }
         if (entry.SequenceNumber) {
           if (classifySuccess(kr, entry, outcome, r, out, hold === undefined ? 'only' : 'first') === 'unknown') hold?.(kr, entry, outcome);
         }
         else classifyError(kr, entry.ErrorCode || RETRIER_ERROR_CODES.unknown, entry.ErrorMessage ?? '', outcome, r, out);
-      });
+      }
       return out;
     }
     default:
       return assertNever(outcome);
+  }
+}
+
+/** The common case: every user record of `kr` succeeds where predicted. Fixed-shape literals, no spread for first attempts. */
+function succeedAll(kr: KinesisRecord, shardId: string, sequenceNumber: string, startedAt: number, endedAt: number, out: Classified[]): void {
+  const records = kr.records;
+  for (let j = 0; j < records.length; j++) {
+    const ur = records[j];
+    const previous = ur.attempts;
+    const n = previous.length;
+    const attempt: Attempt = {
+      startedAt,
+      endedAt,
+      delayMs: startedAt - (n > 0 ? previous[n - 1].endedAt : ur.arrival),
+      durationMs: endedAt - startedAt,
+      success: true,
+      shardId,
+      sequenceNumber,
+    };
+    const attempts = n === 0 ? [attempt] : [...previous, attempt];
+    out.push({ kind: 'result', result: { record: ur.record, success: true, shardId, sequenceNumber, attempts } });
   }
 }
 

@@ -14,7 +14,7 @@ import { resolveConfig, ValidationError, type ProducerConfig } from '../config';
 import type { Attempt, BufferedRecord, RecordResult, UserRecord } from '../records';
 import type { ShardMap } from '../shards/shard-map';
 import { hashKeyOfPartitionKey, type HashKey } from '../codec/hash';
-import { MAX_PARTITION_KEY_LENGTH, prepareRecord, type PreparedRecord } from './internal/prepare-record';
+import { isWellFormed, MAX_PARTITION_KEY_LENGTH, prepareRecord, type PreparedRecord } from './internal/prepare-record';
 
 /** What shardPredict reads of a shard map: the fast lookup and the terminal failure. */
 export type ShardMapLike = Pick<ShardMap, 'predictKey' | 'failure'>;
@@ -110,18 +110,9 @@ export function shardPredict(options: ShardPredictOptions): OperatorFunction<Use
         next: (record: UserRecord) => {
           try {
             const now = scheduler.now();
-            if (defaultStreamValid && isMap && typeof record === 'object' && record !== null) {
-              const { partitionKey, data } = record;
-              if (
-                record.explicitHashKey === undefined &&
-                record.streamName === undefined &&
-                data instanceof Uint8Array &&
-                data.length <= maxUserRecordSize &&
-                typeof partitionKey === 'string' &&
-                partitionKey.length >= 1 &&
-                partitionKey.length <= MAX_PARTITION_KEY_LENGTH &&
-                !Array.isArray(record)
-              ) {
+            if (defaultStreamValid && isMap && typeof record === 'object' && record !== null && isPlainFast(record, maxUserRecordSize)) {
+              const { partitionKey, data } = record as { partitionKey: string; data: Uint8Array };
+              {
                 const map = shardMap as ShardMapLike;
                 const failure = map.failure;
                 if (failure !== undefined) subscriber.next(failed(record, [], now, failure.errorCode, failure.errorMessage));
@@ -133,6 +124,7 @@ export function shardPredict(options: ShardPredictOptions): OperatorFunction<Use
             try {
               prepared = prepareRecord(record, prepareOptions);
             } catch (err) {
+              // prepareRecord throws only ValidationErrors (a throwing getter included); anything else is a bug.
               if (!(err instanceof ValidationError)) throw err;
               subscriber.next(failed(record, [], now, VALIDATION_ERROR_CODE, err.message));
               return;
@@ -147,6 +139,31 @@ export function shardPredict(options: ShardPredictOptions): OperatorFunction<Use
       });
       return () => subscription.unsubscribe();
     });
+}
+
+/**
+ * The common record, checked without prepareRecord's intermediate object: bytes within the limit, a
+ * well-formed key of 1–256 units, no explicit hash key, no stream of its own. A throwing getter makes
+ * it not common: prepareRecord then refuses it as a ValidationError.
+ */
+function isPlainFast(record: object, maxUserRecordSize: number): boolean {
+  try {
+    const r = record as Partial<UserRecord>;
+    const { partitionKey, data } = r;
+    return (
+      r.explicitHashKey === undefined &&
+      r.streamName === undefined &&
+      data instanceof Uint8Array &&
+      data.length <= maxUserRecordSize &&
+      typeof partitionKey === 'string' &&
+      partitionKey.length >= 1 &&
+      partitionKey.length <= MAX_PARTITION_KEY_LENGTH &&
+      isWellFormed(partitionKey) &&
+      !Array.isArray(record)
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** Every new record's (empty) attempts: shared and frozen, since a retry makes a new array. */

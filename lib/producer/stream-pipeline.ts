@@ -24,6 +24,7 @@ import {
   type SchedulerLike,
   Subject,
   type Subscription,
+  type Subscriber,
   take,
   tap,
   timer,
@@ -108,7 +109,18 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
 
   const retries$ = new Subject<BufferedRecord>();
   const throttled$ = new Subject<ThrottleSignal>();
-  const users$ = new Subject<UserRecord>();
+  // A single-subscriber source fed directly: no Subject (its next allocates per call).
+  let usersSink: Subscriber<UserRecord> | undefined;
+  const users$ = {
+    observable: new Observable<UserRecord>((s) => {
+      usersSink = s;
+      return () => {
+        usersSink = undefined;
+      };
+    }),
+    next: (record: UserRecord): void => usersSink?.next(record),
+    complete: (): void => usersSink?.complete(),
+  };
   // A new stream's first records wait (at most FIRST_LOAD_WAIT_MS) for the map's first load, so they
   // are predicted and aggregated. The KPL sends them unaggregated at once (kpl.md §6), which turns a
   // burst at start-up — `from(array)` — into one Kinesis record per user record.
@@ -134,48 +146,54 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
       putRecords(client, { ...config, scheduler }),
     );
 
-  const buffered$: Observable<BufferedRecord | RecordResult> = merge(
-    users$.pipe(shardPredict({ ...config, shardMap, streamName, scheduler })),
+  // Records shardPredict fails go to onResult at once; only buffered records flow on (no connect/filter pair per record).
+  const divertResults = (source: Observable<BufferedRecord | RecordResult>): Observable<BufferedRecord> =>
+    new Observable<BufferedRecord>((subscriber) =>
+      source.subscribe({
+        next: (x) => {
+          if ((x as { success?: boolean }).success !== undefined) onResult(x as RecordResult);
+          else subscriber.next(x as BufferedRecord);
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      }),
+    );
+  const buffered$: Observable<BufferedRecord> = merge(
+    users$.observable.pipe(shardPredict({ ...config, shardMap, streamName, scheduler }), divertResults),
     retries$,
   );
 
   const classified$ = buffered$.pipe(
-    connect((shared$) =>
+    aggregateByShard({ ...config, scheduler, flush$: aggregatorFlush$ }),
+    rateLimitPerShard({ ...config, scheduler, throttled$ }),
+    connect((limited$) =>
       merge(
-        shared$.pipe(filter(isRecordResult)),
-        shared$.pipe(
-          filter((x): x is BufferedRecord => !isRecordResult(x)),
-          aggregateByShard({ ...config, scheduler, flush$: aggregatorFlush$ }),
-          rateLimitPerShard({ ...config, scheduler, throttled$ }),
-          connect((limited$) =>
-            merge(
-              limited$.pipe(filter(isSendOutcome)),
-              limited$.pipe(
-                filter((x): x is KinesisRecord => !isSendOutcome(x)),
-                send,
-              ),
-            ),
-          ),
-          observeOutcomes,
-          retryClassify({
-            ...config,
-            scheduler,
-            shardMap,
-            onThrottled: (signal) => throttled$.next(signal),
-            ...(options.random ? { random: options.random } : {}),
-          }),
+        limited$.pipe(filter(isSendOutcome)),
+        limited$.pipe(
+          filter((x): x is KinesisRecord => !isSendOutcome(x)),
+          send,
         ),
       ),
     ),
+    observeOutcomes,
+    retryClassify({
+      ...config,
+      scheduler,
+      shardMap,
+      onThrottled: (signal) => throttled$.next(signal),
+      ...(options.random ? { random: options.random } : {}),
+    }),
   );
 
   const subscription: Subscription = classified$.subscribe({
     next: (item) => {
-      if (isRecordResult(item)) {
-        onResult(item);
-      } else if (item.kind === 'result') {
-        onResult(item.result);
-      } else {
+      // A Classified has a kind, a RecordResult (failed by shardPredict) none: one property read.
+      const kind = (item as { kind?: string }).kind;
+      if (kind === 'result') {
+        onResult((item as { result: RecordResult }).result);
+      } else if (kind === undefined) {
+        onResult(item as unknown as RecordResult);
+      } else if (item.kind === 'retry') {
         // Predicted again against a possibly refreshed map before it re-enters (kpl.md §8).
         const again = predictAgain(item.record, shardMap, scheduler.now());
         if (isRecordResult(again)) onResult(again);

@@ -133,11 +133,11 @@ describe('hostile input', () => {
     });
   });
 
-  describe('known gaps (reported; these flip to failing when fixed)', () => {
+  describe('gaps found by this suite, now fixed', () => {
     // lib/operators/internal/prepare-record.ts accepts a partition key that is not well-formed UTF-16:
     // UTF-8 encoding turns each lone surrogate into U+FFFD, so '\uD800' and '\uDBFF' become one key
     // and a KCL consumer reads back a key that was never put.
-    it.failing('refuses a partition key with lone surrogates (operator)', () => {
+    it('refuses a partition key with lone surrogates (operator)', () => {
       const records = LONE_SURROGATE_KEYS.map((partitionKey) => ({ partitionKey, data: 'x' }));
       const results = runVirtual(records, new Set(records));
       for (const r of records) expect(results.get(r)?.result.errorCode).toBe('ValidationError');
@@ -146,7 +146,7 @@ describe('hostile input', () => {
     // A record whose getter throws: kinesisProducer reads `data` before validating (recordBytes), and
     // shardPredict rethrows any non-ValidationError, so the whole operator errors and every other
     // record in flight gets no result.
-    it.failing('fails only the record whose data getter throws, not the whole stream (operator)', () => {
+    it('fails only the record whose data getter throws, not the whole stream (operator)', () => {
       const bad = Object.defineProperty({ partitionKey: 'k' }, 'data', {
         enumerable: true,
         get: () => {
@@ -156,7 +156,7 @@ describe('hostile input', () => {
       const good = goodRecords(3);
       const errors: unknown[] = [];
       const results = runVirtual([good[0], bad, good[1], good[2]], new Set(good), errors);
-      expect(errors).toEqual([]); // today: [Error('hostile getter')], and the good records get no result
+      expect(errors).toEqual([]); // was [Error('hostile getter')], with no result for the good records
       expect(results.size).toBe(4);
     });
   });

@@ -52,20 +52,41 @@ export const MAX_PARTITION_KEY_LENGTH = 256;
  * @returns the record's stream, bytes, hash key and canonical explicit hash key.
  * @throws ValidationError naming the first bad field, its value and what is allowed.
  */
+/** String.prototype.isWellFormed (Node 20+; not yet in TypeScript's ES2022 lib). */
+export function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
 export function prepareRecord(record: unknown, options: PrepareRecordOptions): PreparedRecord {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     throw new ValidationError('record', record, 'an object with partitionKey and data');
   }
-  const { partitionKey, data, explicitHashKey, streamName: own } = record as Record<string, unknown>;
+  let fields: Record<string, unknown>;
+  try {
+    const { partitionKey, data, explicitHashKey, streamName } = record as Record<string, unknown>;
+    fields = { partitionKey, data, explicitHashKey, streamName };
+  } catch (err) {
+    // A getter that throws: the record cannot be read, which is the caller's mistake, not a crash.
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ValidationError('record', record, `an object whose fields can be read (reading it threw: ${reason})`);
+  }
+  const { partitionKey, data, explicitHashKey, streamName: own } = fields;
 
   if (typeof partitionKey !== 'string' || partitionKey.length < 1 || partitionKey.length > MAX_PARTITION_KEY_LENGTH) {
     throw new ValidationError('partitionKey', partitionKey, `a string of 1–${MAX_PARTITION_KEY_LENGTH} UTF-16 code units`);
   }
+  // UTF-8 turns a lone surrogate into U+FFFD: two different keys would become one, and a consumer
+  // would read back a key that was never put.
+  if (!isWellFormed(partitionKey)) {
+    throw new ValidationError('partitionKey', partitionKey, 'well-formed UTF-16 (no lone surrogates)');
+  }
 
   let bytes: Uint8Array;
   if (data instanceof Uint8Array) bytes = data;
-  else if (typeof data === 'string') bytes = encoder.encode(data);
-  else throw new ValidationError('data', data, 'a Uint8Array or a string');
+  else if (typeof data === 'string') {
+    if (!isWellFormed(data)) throw new ValidationError('data', data, 'bytes, or a well-formed UTF-16 string (no lone surrogates)');
+    bytes = encoder.encode(data);
+  } else throw new ValidationError('data', data, 'a Uint8Array or a string');
   if (bytes.length > options.maxUserRecordSize) {
     const measured = typeof data === 'string' ? ` (this string is ${bytes.length} bytes as UTF-8)` : '';
     throw new ValidationError('data', data, `at most ${options.maxUserRecordSize} bytes${measured}`);

@@ -118,3 +118,25 @@ describe('prepareRecord', () => {
     expect(refusal(record).field).toBe('record');
   });
 });
+
+describe('prepareRecord: well-formed UTF-16 and unreadable records', () => {
+  const options = { defaultStreamName: 's', maxUserRecordSize: 1048576 };
+  it.each(['\uD800', 'a\uDC00b', 'x\uDBFF'])('refuses the partition key %p with a lone surrogate', (partitionKey) => {
+    expect(() => prepareRecord({ partitionKey, data: 'x' }, options)).toThrow(/partitionKey .*well-formed UTF-16/);
+  });
+  it('accepts a key with a proper surrogate pair (an emoji)', () => {
+    expect(() => prepareRecord({ partitionKey: '😀', data: 'x' }, options)).not.toThrow();
+  });
+  it('refuses string data with a lone surrogate, which UTF-8 would silently change', () => {
+    expect(() => prepareRecord({ partitionKey: 'k', data: 'ok\uD800' }, options)).toThrow(/data .*well-formed/);
+  });
+  it('refuses a record whose getter throws as a ValidationError on the record', () => {
+    const hostile = Object.defineProperty({ partitionKey: 'k' }, 'data', {
+      get: () => {
+        throw new Error('boom');
+      },
+    });
+    expect(() => prepareRecord(hostile, options)).toThrow(ValidationError);
+    expect(() => prepareRecord(hostile, options)).toThrow(/record .*boom/);
+  });
+});
