@@ -27,7 +27,9 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+/** Which KPL metrics are kept (kpl.md §9): none, the summary set, or every metric. */
 export type MetricsLevel = 'none' | 'summary' | 'detailed';
+/** Which dimensions metrics keep: none, the stream, or the stream and the shard (kpl.md §9). */
 export type MetricsGranularity = 'global' | 'stream' | 'shard';
 
 /** Every tuning field of the producer (ARCHITECTURE.md "Configuration"). All optional on input. */
@@ -68,6 +70,7 @@ export interface ProducerConfig {
   metricsNamespace: string;
 }
 
+/** The default of every ProducerConfig field (the KPL's, kpl.md §1, unless ARCHITECTURE.md says otherwise). */
 export const DEFAULT_CONFIG: Readonly<ProducerConfig> = Object.freeze({
   aggregationEnabled: true,
   aggregationMaxCount: 4294967295,

@@ -111,6 +111,7 @@ export function compareHashKeys(a: HashKey, b: HashKey): number {
   return 0;
 }
 
+/** The 16-byte form as a bigint in [0, 2^128−1] (for public APIs and range checks, not the hot path). */
 export function hashKeyToBigInt(key: HashKey): bigint {
   // Four 32-bit words: fewer BigInt operations than sixteen bytes.
   let value = 0n;

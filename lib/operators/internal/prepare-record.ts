@@ -36,6 +36,11 @@ const encoder = new TextEncoder();
 /** Partition keys longer than this many UTF-16 code units are refused (kpl.md §3). */
 export const MAX_PARTITION_KEY_LENGTH = 256;
 
+/** String.prototype.isWellFormed (Node 20+; not yet in TypeScript's ES2022 lib). */
+export function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
 /**
  * Checks one user record and computes its bytes and hash key: md5(partitionKey) unless an explicit
  * hash key is given (kpl.md §3).
@@ -52,11 +57,6 @@ export const MAX_PARTITION_KEY_LENGTH = 256;
  * @returns the record's stream, bytes, hash key and canonical explicit hash key.
  * @throws ValidationError naming the first bad field, its value and what is allowed.
  */
-/** String.prototype.isWellFormed (Node 20+; not yet in TypeScript's ES2022 lib). */
-export function isWellFormed(text: string): boolean {
-  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
-}
-
 export function prepareRecord(record: unknown, options: PrepareRecordOptions): PreparedRecord {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     throw new ValidationError('record', record, 'an object with partitionKey and data');
