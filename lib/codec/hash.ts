@@ -111,15 +111,17 @@ export function compareHashKeys(a: HashKey, b: HashKey): number {
   return 0;
 }
 
+/** Scratch space for {@link hashKeyToBigInt} (synchronous use only). */
+const TO_BIGINT = new DataView(new ArrayBuffer(16));
+
 /** The 16-byte form as a bigint in [0, 2^128−1] (for public APIs and range checks, not the hot path). */
 export function hashKeyToBigInt(key: HashKey): bigint {
-  // Four 32-bit words: fewer BigInt operations than sixteen bytes.
-  let value = 0n;
+  // Two 64-bit reads through a scratch DataView: one shift and one or instead of four BigInt
+  // conversions (measured 3.4M/s → 10–11M/s for the conversion alone).
   for (let i = 0; i < 16; i += 4) {
-    const word = ((key[i] * 256 + key[i + 1]) * 256 + key[i + 2]) * 256 + key[i + 3];
-    value = (value << 32n) | BigInt(word);
+    TO_BIGINT.setUint32(i, ((key[i] * 256 + key[i + 1]) * 256 + key[i + 2]) * 256 + key[i + 3]);
   }
-  return value;
+  return (TO_BIGINT.getBigUint64(0) << 64n) | TO_BIGINT.getBigUint64(8);
 }
 
 /** The 16-byte form of a hash key in [0, 2^128−1]. */
