@@ -10,8 +10,9 @@
  * - `close()` leaves nothing pending and releases timers and sockets (aiokpl B4).
  * - A failed result says why (`errorCode`, `errorMessage`; #54).
  */
-import { Observable, Subject, type Subscription } from 'rxjs';
+import { asyncScheduler, Observable, Subject, type Subscription } from 'rxjs';
 import { type ProducerConfig, ValidationError } from '../config';
+import { rejectedResult } from '../operators/internal/attempts';
 import { prepareRecord } from '../operators/internal/prepare-record';
 import type { RecordResult, UserRecord } from '../records';
 import { createKinesisClient } from './create-kinesis-client';
@@ -276,15 +277,10 @@ export class KinesisProducer {
   private onFatal(err: unknown): void {
     // Only a bug inside the pipeline gets here: fail what is pending rather than hang it.
     const message = err instanceof Error ? err.message : String(err);
+    const now = (this.options.scheduler ?? asyncScheduler).now();
     for (const head of this.entries.values()) {
       for (let e: Entry | undefined = head; e !== undefined; e = e.next) {
-        e.resolve({
-          record: e.record,
-          success: false,
-          errorCode: 'InternalError',
-          errorMessage: message,
-          attempts: [],
-        });
+        e.resolve(rejectedResult(e.record, 'InternalError', message, now));
       }
     }
     this.entries.clear();

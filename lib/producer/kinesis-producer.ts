@@ -26,6 +26,7 @@ import {
 import { createMetricsRecorder, type MetricReading, type MetricsRecorder } from '../metrics/metrics-recorder';
 import { type ProducerConfig, resolveConfig, ValidationError } from '../config';
 import { recordBytes } from './record-bytes';
+import { rejectedResult } from '../operators/internal/attempts';
 import { guard } from '../operators/internal/guard';
 import type { RecordResult, UserRecord } from '../records';
 import { startStreamPipeline, type StreamPipeline } from './stream-pipeline';
@@ -100,15 +101,6 @@ export function resolveProducerOptions(options: KinesisProducerOptions): Produce
   return config;
 }
 
-function failedResult(record: UserRecord, now: number, errorCode: string, errorMessage: string): RecordResult {
-  return {
-    record,
-    success: false,
-    errorCode,
-    errorMessage,
-    attempts: [{ startedAt: now, endedAt: now, delayMs: 0, durationMs: 0, success: false, errorCode, errorMessage }],
-  };
-}
 
 /**
  * Writes user records to Kinesis the way the KPL does — shard prediction, aggregation, per-shard
@@ -246,12 +238,12 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
           streamName = (record as Partial<UserRecord> | null)?.streamName ?? options.streamName;
         } catch (err) {
           const message = `record could not be read: ${err instanceof Error ? err.message : String(err)}`;
-          subscriber.next(failedResult(record, scheduler.now(), 'ValidationError', message));
+          subscriber.next(rejectedResult(record, 'ValidationError', message, scheduler.now()));
           return;
         }
         if (typeof streamName !== 'string' || streamName.trim() === '') {
           const err = new ValidationError('streamName', streamName, "a non-empty string (the record's or the producer's)");
-          subscriber.next(failedResult(record, scheduler.now(), 'ValidationError', err.message));
+          subscriber.next(rejectedResult(record, 'ValidationError', err.message, scheduler.now()));
           return;
         }
         records++;
@@ -293,12 +285,12 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
             waiting.push(record);
           } else {
             subscriber.next(
-              failedResult(
+              rejectedResult(
                 record,
-                scheduler.now(),
                 BACKPRESSURE,
                 `the producer holds ${records} records / ${bytes} bytes (maxOutstandingRecords ${config.maxOutstandingRecords}, ` +
                   `maxOutstandingBytes ${config.maxOutstandingBytes}); pace the source with outstanding$ or use overflow: 'buffer'`,
+                scheduler.now(),
               ),
             );
           }

@@ -5,7 +5,9 @@
  * file being read.
  */
 import { Writable } from 'node:stream';
+import { asyncScheduler } from 'rxjs';
 import { ValidationError } from '../config';
+import { rejectedResult } from '../operators/internal/attempts';
 import type { RecordResult, UserRecord } from '../records';
 import { KinesisProducer, type KinesisProducerClassOptions } from './kinesis-producer-class';
 
@@ -32,6 +34,8 @@ export function createKinesisWriteStream(options: KinesisWriteStreamOptions): Wr
     throw new ValidationError('highWaterMark', highWaterMark, 'an integer ≥ 1');
   }
   const producer = new KinesisProducer(producerOptions);
+  const scheduler = producerOptions.scheduler ?? asyncScheduler;
+  const now = (): number => scheduler.now();
   const stream: Writable = new Writable({
     objectMode: true,
     highWaterMark: highWaterMark ?? 16,
@@ -50,13 +54,7 @@ export function createKinesisWriteStream(options: KinesisWriteStreamOptions): Wr
         },
         (err: unknown) => {
           if (err instanceof ValidationError) {
-            const result: RecordResult = {
-              record,
-              success: false,
-              errorCode: 'ValidationError',
-              errorMessage: err.message,
-              attempts: [],
-            };
+            const result = rejectedResult(record, 'ValidationError', err.message, now());
             stream.emit('result', result);
             admitted();
           } else if (!called) {
