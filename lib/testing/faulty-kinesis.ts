@@ -27,6 +27,7 @@ import { decodeAggregated, isAggregated } from '../codec/aggregation';
 import { bigIntToHashKey, compareHashKeys, hashKeyOfPartitionKey, MAX_HASH_KEY, parseExplicitHashKey, type HashKey } from '../codec/hash';
 import { createKinesisClient, type KinesisClientOptions } from '../producer/create-kinesis-client';
 import { localCredentials } from './embedded-kinesis';
+import { mulberry32 } from './mulberry32';
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Behaviour                                                                                        */
@@ -267,17 +268,6 @@ const MAX_RECORDS = 500;
 const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 const MAX_RECORD_BYTES = 1024 * 1024;
 
-/** mulberry32: small, fast, deterministic. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function selects(selector: FaultSelector | undefined, index: number, random: () => number): boolean {
   if (selector === undefined) return false;

@@ -6,22 +6,14 @@ import type { _Record } from '@aws-sdk/client-kinesis';
 import fc from 'fast-check';
 import { hashKeyOfPartitionKey, bigIntToHashKey, parseExplicitHashKey } from '../../lib/codec/hash';
 import type { BufferedRecord } from '../../lib/records';
+import { mulberry32 } from '../../lib/testing/mulberry32';
 
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 export const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32), uniform in [0, 1). */
+export const prng = mulberry32;
 
 /** `length` bytes drawn from `seed`. */
 export function seededBytes(length: number, seed: number): Uint8Array {

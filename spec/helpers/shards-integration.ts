@@ -6,18 +6,10 @@
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { bigIntToHashKey, hashKeyOfPartitionKey, type HashKey } from '../../lib/codec/hash';
 import type { ShardMap } from '../../lib/shards/shard-map';
+import { mulberry32 } from '../../lib/testing/mulberry32';
 
-/** mulberry32: a tiny seeded PRNG, so every run uses the same keys. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32), so every run uses the same keys. */
+export const seeded = mulberry32;
 
 /** `count` distinct partition keys of 20 characters. */
 export function randomPartitionKeys(count: number, random: () => number): string[] {
