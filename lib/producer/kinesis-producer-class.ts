@@ -13,7 +13,7 @@
 import { asyncScheduler, Observable, Subject, type Subscription } from 'rxjs';
 import { type ProducerConfig, ValidationError } from '../config';
 import { rejectedResult } from '../operators/internal/attempts';
-import { prepareRecord } from '../operators/internal/prepare-record';
+import { validateRecord } from '../operators/internal/prepare-record';
 import type { RecordResult, UserRecord } from '../records';
 import { createKinesisClient } from './create-kinesis-client';
 import { kinesisProducer, type KinesisProducerOperator, type KinesisProducerOptions, resolveProducerOptions } from './kinesis-producer';
@@ -168,7 +168,7 @@ export class KinesisProducer {
   submit(record: UserRecord, onAdmitted: (() => void) | undefined): Promise<RecordResult> {
     if (this.closing !== undefined) return Promise.reject(new ProducerClosedError());
     try {
-      prepareRecord(record, { defaultStreamName: this.options.streamName, maxUserRecordSize: this.config.maxUserRecordSize });
+      validateRecord(record, { defaultStreamName: this.options.streamName, maxUserRecordSize: this.config.maxUserRecordSize });
     } catch (err) {
       if (err instanceof ValidationError) return Promise.reject(err);
       // A hostile record (a getter that throws) is still the caller's mistake: say so as a ValidationError.

@@ -13,6 +13,7 @@
  * Shared by `shardPredict` and `KinesisProducer.put()`, so it stands alone.
  */
 import { bigIntToHashKey, hashKeyOfPartitionKey, parseExplicitHashKey, type HashKey } from '../../codec/hash';
+import { utf8Length } from '../../codec/size';
 import { ValidationError } from '../../config';
 
 /** What {@link prepareRecord} needs to know. */
@@ -58,6 +59,29 @@ export function isWellFormed(text: string): boolean {
  * @throws ValidationError naming the first bad field, its value and what is allowed.
  */
 export function prepareRecord(record: unknown, options: PrepareRecordOptions): PreparedRecord {
+  const checked = validateRecord(record, options);
+  const data = typeof checked.data === 'string' ? encoder.encode(checked.data) : checked.data;
+  const ehk = checked.explicitHashKey;
+  const hashKey = ehk === undefined ? hashKeyOfPartitionKey(checked.partitionKey) : bigIntToHashKey(ehk);
+  return { streamName: checked.streamName, data, hashKey, explicitHashKey: ehk?.toString() };
+}
+
+/** A record that passed {@link validateRecord}: its fields, read once, nothing encoded or hashed. */
+export interface CheckedRecord {
+  readonly partitionKey: string;
+  readonly data: Uint8Array | string;
+  /** The explicit hash key's value, when the record has one. */
+  readonly explicitHashKey: bigint | undefined;
+  readonly streamName: string;
+}
+
+/**
+ * Every check of {@link prepareRecord}, without encoding the data or hashing the key: what a
+ * caller that only needs to accept or refuse a record (the producer class's `put`) should pay.
+ *
+ * @throws ValidationError naming the first bad field, its value and what is allowed.
+ */
+export function validateRecord(record: unknown, options: PrepareRecordOptions): CheckedRecord {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     throw new ValidationError('record', record, 'an object with partitionKey and data');
   }
@@ -81,28 +105,23 @@ export function prepareRecord(record: unknown, options: PrepareRecordOptions): P
     throw new ValidationError('partitionKey', partitionKey, 'well-formed UTF-16 (no lone surrogates)');
   }
 
-  let bytes: Uint8Array;
-  if (data instanceof Uint8Array) bytes = data;
+  let byteLength: number;
+  if (data instanceof Uint8Array) byteLength = data.length;
   else if (typeof data === 'string') {
     if (!isWellFormed(data)) throw new ValidationError('data', data, 'bytes, or a well-formed UTF-16 string (no lone surrogates)');
-    bytes = encoder.encode(data);
+    byteLength = utf8Length(data); // exact for a well-formed string
   } else throw new ValidationError('data', data, 'a Uint8Array or a string');
-  if (bytes.length > options.maxUserRecordSize) {
-    const measured = typeof data === 'string' ? ` (this string is ${bytes.length} bytes as UTF-8)` : '';
+  if (byteLength > options.maxUserRecordSize) {
+    const measured = typeof data === 'string' ? ` (this string is ${byteLength} bytes as UTF-8)` : '';
     throw new ValidationError('data', data, `at most ${options.maxUserRecordSize} bytes${measured}`);
   }
 
-  let hashKey: HashKey;
-  let canonical: string | undefined;
-  if (explicitHashKey === undefined) {
-    hashKey = hashKeyOfPartitionKey(partitionKey);
-  } else {
-    const value = typeof explicitHashKey === 'string' ? parseExplicitHashKey(explicitHashKey) : undefined;
-    if (value === undefined) {
+  let ehk: bigint | undefined;
+  if (explicitHashKey !== undefined) {
+    ehk = typeof explicitHashKey === 'string' ? parseExplicitHashKey(explicitHashKey) : undefined;
+    if (ehk === undefined) {
       throw new ValidationError('explicitHashKey', explicitHashKey, 'a decimal string of digits 0-9 in [0, 2^128-1]');
     }
-    hashKey = bigIntToHashKey(value);
-    canonical = value.toString();
   }
 
   const streamName = own !== undefined ? own : options.defaultStreamName;
@@ -110,5 +129,5 @@ export function prepareRecord(record: unknown, options: PrepareRecordOptions): P
     throw new ValidationError('streamName', streamName, "a non-empty string (the record's own, or the producer's streamName)");
   }
 
-  return { streamName, data: bytes, hashKey, explicitHashKey: canonical };
+  return { partitionKey, data, explicitHashKey: ehk, streamName };
 }

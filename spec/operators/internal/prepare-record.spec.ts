@@ -1,6 +1,6 @@
 import { hashKeyOfPartitionKey, hashKeyToBigInt, MAX_HASH_KEY } from '../../../lib/codec/hash';
 import { ValidationError } from '../../../lib/config';
-import { prepareRecord, type PrepareRecordOptions } from '../../../lib/operators/internal/prepare-record';
+import { prepareRecord, validateRecord, type PrepareRecordOptions } from '../../../lib/operators/internal/prepare-record';
 
 const options: PrepareRecordOptions = { defaultStreamName: 'orders', maxUserRecordSize: 1024 };
 
@@ -138,5 +138,36 @@ describe('prepareRecord: well-formed UTF-16 and unreadable records', () => {
     });
     expect(() => prepareRecord(hostile, options)).toThrow(ValidationError);
     expect(() => prepareRecord(hostile, options)).toThrow(/record .*boom/);
+  });
+});
+
+describe('validateRecord', () => {
+  const options = { defaultStreamName: 's', maxUserRecordSize: 64 };
+  const bad: unknown[] = [
+    null,
+    { data: 'x' },
+    { partitionKey: 'x'.repeat(257), data: 'x' },
+    { partitionKey: '\uD800', data: 'x' },
+    { partitionKey: 'k', data: 7 },
+    { partitionKey: 'k', data: 'é'.repeat(33) }, // 33 characters, 66 bytes as UTF-8
+    { partitionKey: 'k', data: 'x', explicitHashKey: '-1' },
+    { partitionKey: 'k', data: 'x', streamName: ' ' },
+  ];
+  it.each(bad.map((r, i) => [i, r]))('refuses bad record #%i on the same field as prepareRecord', (_i, record) => {
+    const fieldOf = (fn: () => unknown): string | undefined => {
+      try {
+        fn();
+        return undefined;
+      } catch (err) {
+        return (err as ValidationError).field;
+      }
+    };
+    const field = fieldOf(() => validateRecord(record, options));
+    expect(field).toBeDefined();
+    expect(field).toBe(fieldOf(() => prepareRecord(record, options)));
+  });
+  it('reads the fields without encoding or hashing them', () => {
+    const checked = validateRecord({ partitionKey: 'k', data: 'héllo', explicitHashKey: '007' }, options);
+    expect(checked).toEqual({ partitionKey: 'k', data: 'héllo', explicitHashKey: 7n, streamName: 's' });
   });
 });
