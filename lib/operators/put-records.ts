@@ -11,6 +11,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { asyncScheduler, from, ObservableInput, OperatorFunction, SchedulerLike } from 'rxjs';
 import { resolveConfig, ValidationError } from '../config';
 import type { PutRecordsBatch, SendOutcome } from '../records';
+import { withNativeBase64Body } from './internal/put-records-body';
 import { sendBatches } from './internal/send-batches';
 
 /** Options of {@link putRecords}: two `ProducerConfig` fields and the scheduler. */
@@ -35,10 +36,11 @@ export interface PutRecordsOptions {
  * ```
  *
  * Each request is `{ StreamName: batch.streamName, Records: [{ Data, PartitionKey, ExplicitHashKey }] }`,
- * sent with `{ abortSignal }`. Its answer is read with `from(...)`, so a test client may return an
- * Observable and run on virtual time. A rejected request, an SDK error or a timeout becomes an
- * `unanswered` outcome whose `errorCode` is the Kinesis/SDK error name (`RequestTimeout` for
- * the timeout); `retryClassify` decides what it means.
+ * sent with `{ abortSignal }`; on a real `KinesisClient` its JSON body is the SDK's, byte for byte,
+ * but with each `Data` base64-encoded natively rather than in the SDK's JavaScript. Its answer is
+ * read with `from(...)`, so a test client may return an Observable and run on virtual time. A
+ * rejected request, an SDK error or a timeout becomes an `unanswered` outcome whose `errorCode` is
+ * the Kinesis/SDK error name (`RequestTimeout` for the timeout); `retryClassify` decides what it means.
  *
  * - Completion: waits for every request in flight, then completes.
  * - Error: the source's error passes through at once; requests in flight are aborted.
@@ -67,9 +69,12 @@ export function putRecords(client: Pick<KinesisClient, 'send'>, options: PutReco
   );
 }
 
+/** The command for one batch; on a real client its body's base64 is written natively (see put-records-body.ts). */
 function toCommand(batch: PutRecordsBatch): PutRecordsCommand {
-  return new PutRecordsCommand({
-    StreamName: batch.streamName,
-    Records: batch.records.map((kr) => ({ Data: kr.data, PartitionKey: kr.partitionKey, ExplicitHashKey: kr.explicitHashKey })),
-  });
+  return withNativeBase64Body(
+    new PutRecordsCommand({
+      StreamName: batch.streamName,
+      Records: batch.records.map((kr) => ({ Data: kr.data, PartitionKey: kr.partitionKey, ExplicitHashKey: kr.explicitHashKey })),
+    }),
+  );
 }
