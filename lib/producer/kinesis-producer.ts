@@ -185,9 +185,9 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
         subscriber.complete();
       };
 
-      const onResult = (result: RecordResult): void => {
+      // `b` is what recordBytes counted at admission; the pipeline knows it from the record's carrier.
+      const onResult = (result: RecordResult, b: number): void => {
         if (finished) return;
-        const b = recordBytes(result.record);
         records--;
         bytes -= b;
         total.records--;

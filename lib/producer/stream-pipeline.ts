@@ -39,7 +39,7 @@ import { aggregateByShard } from '../operators/aggregate-by-shard';
 import { collectBatches } from '../operators/collect-batches';
 import { putRecords } from '../operators/put-records';
 import { rateLimitPerShard, type ThrottleSignal } from '../operators/rate-limit-per-shard';
-import { retryClassify } from '../operators/retry-classify';
+import { retrierOf } from '../operators/retry-classify';
 import { predictAgain, shardPredict } from '../operators/shard-predict';
 import {
   type BufferedRecord,
@@ -59,8 +59,11 @@ export interface StreamPipelineOptions {
   readonly scheduler: SchedulerLike;
   /** Each emission sends what is buffered now (rate limits still hold). */
   readonly flush$: Observable<unknown>;
-  /** Every terminal result of this stream, exactly once per record. */
-  readonly onResult: (result: RecordResult) => void;
+  /**
+   * Every terminal result of this stream, exactly once per record, with the record's payload size
+   * (what `recordBytes` counted when it was put, known here without reading the user's record again).
+   */
+  readonly onResult: (result: RecordResult, dataBytes: number) => void;
   /** A bug inside an operator (they never error for Kinesis failures): the producer errors with it. */
   readonly onError: (err: unknown) => void;
   /** Options for the stream's ShardMap (tests shorten its timings). */
@@ -89,9 +92,9 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
   const { client, streamName, config, scheduler, flush$ } = options;
   const metrics = options.metrics?.enabled ? options.metrics : undefined;
   const onResult = metrics
-    ? (result: RecordResult): void => {
-        recordResultMetrics(metrics, streamName, result, recordBytes(result.record));
-        options.onResult(result);
+    ? (result: RecordResult, dataBytes: number): void => {
+        recordResultMetrics(metrics, streamName, result, dataBytes);
+        options.onResult(result, dataBytes);
       }
     : options.onResult;
   const observeOutcomes: MonoTypeOperatorFunction<SendOutcome> = metrics
@@ -151,7 +154,7 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
     new Observable<BufferedRecord>((subscriber) =>
       source.subscribe({
         next: (x) => {
-          if ((x as { success?: boolean }).success !== undefined) onResult(x as RecordResult);
+          if ((x as { success?: boolean }).success !== undefined) onResult(x as RecordResult, recordBytes((x as RecordResult).record));
           else subscriber.next(x as BufferedRecord);
         },
         error: (err: unknown) => subscriber.error(err),
@@ -163,7 +166,7 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
     retries$,
   );
 
-  const classified$ = buffered$.pipe(
+  const outcomes$ = buffered$.pipe(
     aggregateByShard({ ...config, scheduler, flush$: aggregatorFlush$ }),
     rateLimitPerShard({ ...config, scheduler, throttled$ }),
     connect((limited$) =>
@@ -176,32 +179,28 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
       ),
     ),
     observeOutcomes,
-    retryClassify({
-      ...config,
-      scheduler,
-      shardMap,
-      onThrottled: (signal) => throttled$.next(signal),
-      ...(options.random ? { random: options.random } : {}),
-    }),
   );
 
-  const subscription: Subscription = classified$.subscribe({
-    next: (item) => {
-      // A Classified has a kind, a RecordResult (failed by shardPredict) none: one property read.
-      const kind = (item as { kind?: string }).kind;
-      if (kind === 'result') {
-        onResult((item as { result: RecordResult }).result);
-      } else if (kind === undefined) {
-        onResult(item as unknown as RecordResult);
-      } else if (item.kind === 'retry') {
-        // Predicted again against a possibly refreshed map before it re-enters (kpl.md §8).
-        const again = predictAgain(item.record, shardMap, scheduler.now());
-        if (isRecordResult(again)) onResult(again);
-        else retries$.next(again);
-      }
+  // retryClassify's core without its Classified wrapper: each verdict is one call (the results of a
+  // 500-record batch are the bulk of the objects this pipeline makes; none waits in an array).
+  const classify = retrierOf({
+    ...config,
+    scheduler,
+    shardMap,
+    onThrottled: (signal) => throttled$.next(signal),
+    ...(options.random ? { random: options.random } : {}),
+  });
+  const subscription: Subscription = classify(outcomes$, {
+    result: onResult,
+    retry: (record) => {
+      // Predicted again against a possibly refreshed map before it re-enters (kpl.md §8).
+      const again = predictAgain(record, shardMap, scheduler.now());
+      if (isRecordResult(again)) onResult(again, record.data.byteLength);
+      else retries$.next(again);
     },
     // Operators do not error for Kinesis failures; an error here is a bug, and must not hang records.
     error: (err: unknown) => options.onError(err),
+    complete: () => undefined,
   });
 
   // Subscribed last: the map may already be loaded (a synchronous client), releasing at once.

@@ -1,10 +1,12 @@
 import { ValidationError } from '../../lib/config';
-import { DEFAULT_MAX_BACKOFF_MS, retryClassify, RetryClassifyOptions, ThrottleSignal } from '../../lib/operators/retry-classify';
+import { from } from 'rxjs';
+import { DEFAULT_MAX_BACKOFF_MS, retrierOf, retryClassify, RetryClassifyOptions, ThrottleSignal } from '../../lib/operators/retry-classify';
 import { NON_RETRYABLE_ERROR_CODES } from '../../lib/operators/internal/retry-table';
 import type { Classified, SendOutcome } from '../../lib/records';
 import {
   answered,
   batchOf,
+  batchOfSingles,
   bufferedRecord,
   failed,
   fixedClock,
@@ -62,6 +64,71 @@ describe('retryClassify (kpl.md §8 table, row by row)', () => {
       expect(out[0]).toMatchObject({ success: true, shardId: SHARD_1 });
       expect(invalidations).toEqual([]);
       expect(lookups).toEqual([]);
+    });
+
+    it('gives each user record of an aggregated record its own delayMs, from its arrival or its last attempt', () => {
+      const earlier = { startedAt: 2, endedAt: 6, delayMs: 2, durationMs: 4, success: false, errorCode: 'InternalFailure', errorMessage: '' };
+      const urs = [
+        bufferedRecord({ key: 1n, arrival: 0 }),
+        bufferedRecord({ key: 2n, arrival: 0 }),
+        bufferedRecord({ key: 3n, arrival: 4 }),
+        bufferedRecord({ key: 4n, arrival: 0, attempts: [earlier] }),
+        bufferedRecord({ key: 5n, arrival: 4 }),
+      ];
+      const out = results(classify(answered(batchOf([kinesisRecord(urs)]), [ok(SHARD_0, '5')])));
+      const success = (delayMs: number) => ({ startedAt: 10, endedAt: 30, delayMs, durationMs: 20, success: true, shardId: SHARD_0, sequenceNumber: '5' });
+      expect(out.map((r) => r.attempts)).toEqual([[success(10)], [success(10)], [success(6)], [earlier, success(4)], [success(6)]]);
+      expect(out.map((r) => r.record)).toEqual(urs.map((u) => u.record));
+      // First attempts that are equal field for field share one read-only array; a retried record has its own.
+      expect(out[1].attempts).toBe(out[0].attempts);
+      expect(out[2].attempts).not.toBe(out[0].attempts);
+      expect(urs[3].attempts).toEqual([earlier]); // the carrier is not changed
+    });
+  });
+
+  describe('retrierOf (the form the producer uses, without Classified)', () => {
+    it('hands each verdict to the sink with the payload size of its carrier, then completes', () => {
+      const calls: unknown[] = [];
+      const urs = [bufferedRecord({ key: 1n, name: 'a' }), bufferedRecord({ key: 2n, name: 'bbbb' })];
+      const failing = bufferedRecord({ key: 3n, name: 'c' });
+      const retried = bufferedRecord({ key: 4n, name: 'd' });
+      const outcomes = [
+        answered(batchOf([kinesisRecord(urs), kinesisRecord([failing]), kinesisRecord([retried])]), [
+          ok(SHARD_0, '1'),
+          failed('ResourceNotFoundException'),
+          failed('InternalFailure'),
+        ]),
+      ];
+      const subscription = retrierOf({ random: () => 0.5, scheduler: fixedClock(30) })(from(outcomes), {
+        result: (result, dataBytes) => calls.push(['result', result.record.partitionKey, result.success, dataBytes]),
+        retry: (record) => calls.push(['retry', record.record.partitionKey, record.deadline]),
+        error: (err) => calls.push(['error', err]),
+        complete: () => calls.push(['complete']),
+      });
+      expect(calls).toEqual([
+        ['result', 'a', true, 'data of a'.length],
+        ['result', 'bbbb', true, 'data of bbbb'.length],
+        ['result', 'c', false, 'data of c'.length],
+        ['retry', 'd', 30 + 0.5 * 50],
+        ['complete'],
+      ]);
+      expect(subscription.closed).toBe(true);
+    });
+
+    it('errors the sink once when a sink call throws, and classifies nothing after', () => {
+      const calls: unknown[] = [];
+      const boom = new Error('sink bug');
+      const outcomes = [answered(batchOfSingles(2), [ok(SHARD_0), ok(SHARD_0)]), answered(batchOfSingles(1, 's'), [ok(SHARD_0)])];
+      retrierOf({ scheduler: fixedClock(30) })(from(outcomes), {
+        result: (result) => {
+          calls.push(['result', result.record.partitionKey]);
+          throw boom;
+        },
+        retry: () => calls.push(['retry']),
+        error: (err) => calls.push(['error', err]),
+        complete: () => calls.push(['complete']),
+      });
+      expect(calls).toEqual([['result', 'r0'], ['error', boom]]);
     });
   });
 
