@@ -9,9 +9,8 @@
  *
  * Run: node -r ts-node/register/transpile-only bench/codec.bench.ts
  */
-import { decodeAggregated, encodeAggregated, encodeBufferedRecords, type AggregationInput } from '../lib/codec/aggregation';
+import { AggregateBuilder, decodeAggregated, encodeAggregated, encodeBufferedRecords, type AggregationInput } from '../lib/codec/aggregation';
 import { hashKeyOfPartitionKey, partitionKeyToHashKey } from '../lib/codec/hash';
-import { AggregateSizer } from '../lib/codec/size';
 import type { BufferedRecord } from '../lib/records';
 
 interface AggV3UserRecord {
@@ -64,15 +63,15 @@ function dataset(distinctKeys: number): { inputs: AggregationInput[][]; buffered
   const sizes: number[] = [];
   for (let b = 0; b < BATCHES; b++) {
     const batch: AggregationInput[] = [];
-    const sizer = new AggregateSizer();
+    const builder = new AggregateBuilder();
     for (let i = 0; i < BATCH; i++) {
       const data = Buffer.alloc(RECORD_BYTES, next() & 0xff);
       const partitionKey = key(next() % distinctKeys);
       batch.push({ partitionKey, data });
-      sizer.add(partitionKey, undefined, RECORD_BYTES);
+      builder.add(partitionKey, undefined, data);
     }
     inputs.push(batch);
-    sizes.push(sizer.aggregatedSize);
+    sizes.push(builder.aggregatedSize);
     buffered.push(
       batch.map((r) => ({
         record: r,

@@ -81,76 +81,8 @@ function writeUtf8(out: Uint8Array, pos: number, text: string, byteLength: numbe
 }
 
 /* ------------------------------------------------------------------------------------------------ */
-/* Encoder core                                                                                     */
+/* Output buffers                                                                                   */
 /* ------------------------------------------------------------------------------------------------ */
-
-/** Bytes of one key table entry: tag, length varint, the key. */
-function tableEntrySize(keyBytes: number): number {
-  return 1 + varintLength(keyBytes) + keyBytes;
-}
-
-/**
- * What pass 1 learns about a batch: the key tables in first-seen order (a `Map` keeps insertion
- * order, so iterating it writes a table in one pass, kpl.md §2 `detail::KeySet`), each record's
- * indices and lengths, and the exact size. Both entry points fill it with their own loop calling
- * {@link planRecord}, so no per-record object is built and no accessor call goes megamorphic.
- */
-interface Plan {
-  readonly pkIndex: Map<string, number>;
-  readonly pkBytes: number[];
-  readonly ehkIndex: Map<string, number>;
-  readonly ehkBytes: number[];
-  /** Per record: pk index, ehk index (−1 for none), data byte length, record body length (may be longer than 4 × count). */
-  readonly meta: number[];
-  /** One entry per record: its length is the record count. */
-  readonly data: (Uint8Array | string)[];
-  body: number;
-}
-
-function newPlan(n: number): Plan {
-  if (n === 0) throw new Error('encodeAggregated: cannot aggregate 0 records');
-  return {
-    pkIndex: new Map(),
-    pkBytes: [],
-    ehkIndex: new Map(),
-    ehkBytes: [],
-    meta: [],
-    data: new Array<Uint8Array | string>(n),
-    body: 0,
-  };
-}
-
-function planRecord(plan: Plan, i: number, pk: string, ehk: string | undefined, data: Uint8Array | string): void {
-  let pkIdx = plan.pkIndex.get(pk);
-  if (pkIdx === undefined) {
-    pkIdx = plan.pkIndex.size;
-    plan.pkIndex.set(pk, pkIdx);
-    const len = utf8Length(pk);
-    plan.pkBytes.push(len);
-    plan.body += tableEntrySize(len);
-  }
-  let ehkIdx = -1;
-  if (ehk !== undefined) {
-    const known = plan.ehkIndex.get(ehk);
-    if (known === undefined) {
-      ehkIdx = plan.ehkIndex.size;
-      plan.ehkIndex.set(ehk, ehkIdx);
-      const len = utf8Length(ehk);
-      plan.ehkBytes.push(len);
-      plan.body += tableEntrySize(len);
-    } else ehkIdx = known;
-  }
-  const dataLen = typeof data === 'string' ? utf8Length(data) : data.length;
-  let rec = (pkIdx < 0x80 ? 2 : 1 + varintLength(pkIdx)) + 1 + varintLength(dataLen) + dataLen;
-  if (ehkIdx >= 0) rec += 1 + varintLength(ehkIdx);
-  plan.body += 1 + varintLength(rec) + rec;
-  const m = i * 4;
-  plan.meta[m] = pkIdx;
-  plan.meta[m + 1] = ehkIdx;
-  plan.meta[m + 2] = dataLen;
-  plan.meta[m + 3] = rec;
-  plan.data[i] = data;
-}
 
 /** Outputs are carved from slabs of this many bytes (a larger output gets its own buffer). */
 const SLAB_SIZE = 1048576;
@@ -174,54 +106,293 @@ function allocate(size: number): Uint8Array {
   return out;
 }
 
-/** Pass 2: writes the planned batch into one exactly sized buffer, then the MD5. */
-function writePlan(plan: Plan, knownSize: number | undefined): Uint8Array {
-  const total = plan.body + AGGREGATION_OVERHEAD;
-  if (knownSize !== undefined && knownSize !== total) {
-    throw new Error(`encodeBufferedRecords: size ${knownSize} given, but the records encode to ${total} bytes`);
-  }
-  const out = allocate(total);
-  out.set(AGGREGATION_MAGIC, 0);
-  let pos = MAGIC_LENGTH;
-  let k = 0;
-  for (const pk of plan.pkIndex.keys()) {
-    const len = plan.pkBytes[k++];
-    out[pos++] = 0x0a;
-    pos = writeVarint(out, pos, len);
-    pos = writeUtf8(out, pos, pk, len);
-  }
-  k = 0;
-  for (const ehk of plan.ehkIndex.keys()) {
-    const len = plan.ehkBytes[k++];
-    out[pos++] = 0x12;
-    pos = writeVarint(out, pos, len);
-    pos = writeUtf8(out, pos, ehk, len);
-  }
-  const { meta, data: datas } = plan;
-  for (let i = 0, m = 0; i < datas.length; i++, m += 4) {
-    const pkIdx = meta[m];
-    const ehkIdx = meta[m + 1];
-    const dataLen = meta[m + 2];
-    out[pos++] = 0x1a;
-    pos = writeVarint(out, pos, meta[m + 3]);
-    out[pos++] = 0x08;
-    pos = writeVarint(out, pos, pkIdx);
-    if (ehkIdx >= 0) {
-      out[pos++] = 0x10;
-      pos = writeVarint(out, pos, ehkIdx);
-    }
-    out[pos++] = 0x1a;
-    pos = writeVarint(out, pos, dataLen);
-    const data = datas[i];
-    if (typeof data === 'string') pos = writeUtf8(out, pos, data, dataLen);
-    else {
-      out.set(data, pos);
-      pos += dataLen;
-    }
-  }
-  out.set(md5Bytes(out.subarray(MAGIC_LENGTH, pos)), pos);
-  return out;
+const EMPTY = new Uint8Array(0);
+
+/** A staging buffer starts this large and doubles as it fills. */
+const INITIAL_CAPACITY = 1024;
+/** `clear()` keeps a staging buffer up to this size, or up to 4× what its last aggregate used. */
+const KEEP_CAPACITY = 65536;
+
+/** `buffer` with room for `needed` bytes, its first `used` bytes kept. */
+function ensure(buffer: Uint8Array, used: number, needed: number): Uint8Array {
+  if (needed <= buffer.length) return buffer;
+  let capacity = buffer.length < INITIAL_CAPACITY ? INITIAL_CAPACITY : buffer.length * 2;
+  if (capacity < needed) capacity = needed;
+  const grown = new Uint8Array(capacity);
+  if (used > 0) grown.set(buffer.subarray(0, used));
+  return grown;
 }
+
+/** Bytes of one key table entry: tag, length varint, the key. */
+function tableEntrySize(keyBytes: number): number {
+  return 1 + varintLength(keyBytes) + keyBytes;
+}
+
+/** Bytes of one record's body (inside its tag and length): pk index, optional ehk index, data. */
+function recordBodySize(pkIdx: number, ehkIdx: number, dataLength: number): number {
+  const rec = (pkIdx < 0x80 ? 2 : 1 + varintLength(pkIdx)) + 1 + varintLength(dataLength) + dataLength;
+  return ehkIdx < 0 ? rec : rec + 1 + varintLength(ehkIdx);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* The builder                                                                                      */
+/* ------------------------------------------------------------------------------------------------ */
+
+/**
+ * An aggregated record built one user record at a time, as the aggregator takes them in. Each
+ * `add` writes that record's protobuf bytes at once, while its data is still in the CPU cache,
+ * into growing staging buffers: one for the partition-key table entries, one for the explicit-hash
+ * -key table entries (the tables de-duplicated in first-seen order, kpl.md §2 `detail::KeySet`),
+ * one for the records. `encode()` then copies the three into one exactly sized output (three
+ * memcpy's, not a pass over the records) and appends the MD5. Same bytes as
+ * {@link encodeAggregated} for the same records in the same order.
+ *
+ * The first record's bytes are written only when a second one comes (or at `encode()`): a record
+ * that stays alone goes out raw (kpl.md §2) and is never copied.
+ *
+ * `size` is the exact size on the wire: 0 when empty, the data length of a lone record (sent raw),
+ * else the aggregated size. `removeLast()` undoes the last `add` (one level), for a reducer that
+ * closes a batch just before the record that went over the size limit. `clear()` empties the
+ * builder and keeps its buffers, so one builder serves many aggregated records.
+ *
+ * Memory: while a record waits, its bytes are held twice (the carrier's data and the staging
+ * copy), ~data + 6 bytes more per record, plus up to 2× slack in the staging buffer.
+ *
+ * @example
+ * ```ts
+ * const builder = new AggregateBuilder();
+ * builder.add('a', undefined, utf8('x'));
+ * builder.add('b', undefined, utf8('y'));
+ * builder.encode(); // === encodeAggregated([{ partitionKey: 'a', data: 'x' }, { partitionKey: 'b', data: 'y' }])
+ * ```
+ */
+export class AggregateBuilder {
+  private readonly pkIndex = new Map<string, number>();
+  private readonly ehkIndex = new Map<string, number>();
+  /** Partition-key table entries (tag 0x0A, length, UTF-8), first-seen order. */
+  private pkTable: Uint8Array = EMPTY;
+  private pkTableUsed = 0;
+  /** Explicit-hash-key table entries (tag 0x12, length, ASCII decimal), first-seen order. */
+  private ehkTable: Uint8Array = EMPTY;
+  private ehkTableUsed = 0;
+  /** Record entries (tag 0x1A, length, Record) written so far. */
+  private body: Uint8Array = EMPTY;
+  private bodyUsed = 0;
+  /** Bytes of every record entry, the pending first one included. */
+  private recordsBytes = 0;
+  private n = 0;
+  /** The first record's data while its bytes are not written yet; its pk index is 0, its ehk index 0 or −1. */
+  private firstData: Uint8Array | string | undefined;
+  private firstDataLength = 0;
+  private firstEhkIdx = -1;
+  private firstRecordBytes = 0;
+
+  // One level of undo: the state before the last add.
+  private canUndo = false;
+  private undoBodyUsed = 0;
+  private undoRecordsBytes = 0;
+  private undoPkTableUsed = 0;
+  private undoEhkTableUsed = 0;
+  /** Keys the last add brought into the tables (undefined when it brought none). */
+  private undoNewPk: string | undefined;
+  private undoNewEhk: string | undefined;
+
+  /** User records added. */
+  get count(): number {
+    return this.n;
+  }
+
+  /** Exact bytes on the wire: 0 when empty, the data length of a lone record, else the aggregated size. */
+  get size(): number {
+    const n = this.n;
+    return n === 0 ? 0 : n === 1 ? this.firstDataLength : AGGREGATION_OVERHEAD + this.pkTableUsed + this.ehkTableUsed + this.recordsBytes;
+  }
+
+  /** The aggregated form's size (even for 0 or 1 records). */
+  get aggregatedSize(): number {
+    return AGGREGATION_OVERHEAD + this.pkTableUsed + this.ehkTableUsed + this.recordsBytes;
+  }
+
+  /** What `size` would be with this record added (nothing changes). */
+  sizeIfAdded(partitionKey: string, explicitHashKey: string | undefined, dataLength: number): number {
+    if (this.n === 0) return dataLength;
+    let tables = this.pkTableUsed + this.ehkTableUsed;
+    let pkIdx = this.pkIndex.get(partitionKey);
+    if (pkIdx === undefined) {
+      pkIdx = this.pkIndex.size;
+      tables += tableEntrySize(utf8Length(partitionKey));
+    }
+    let ehkIdx = -1;
+    if (explicitHashKey !== undefined) {
+      const known = this.ehkIndex.get(explicitHashKey);
+      if (known === undefined) {
+        ehkIdx = this.ehkIndex.size;
+        tables += tableEntrySize(utf8Length(explicitHashKey));
+      } else ehkIdx = known;
+    }
+    const rec = recordBodySize(pkIdx, ehkIdx, dataLength);
+    return AGGREGATION_OVERHEAD + tables + this.recordsBytes + 1 + varintLength(rec) + rec;
+  }
+
+  /** Adds a record: its bytes are written now (a `Uint8Array` is copied, a string written as UTF-8). */
+  add(partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array | string): void {
+    this.undoBodyUsed = this.bodyUsed;
+    this.undoRecordsBytes = this.recordsBytes;
+    this.undoPkTableUsed = this.pkTableUsed;
+    this.undoEhkTableUsed = this.ehkTableUsed;
+    this.undoNewPk = undefined;
+    this.undoNewEhk = undefined;
+    this.canUndo = true;
+
+    let pkIdx = this.pkIndex.get(partitionKey);
+    if (pkIdx === undefined) {
+      pkIdx = this.pkIndex.size;
+      this.pkIndex.set(partitionKey, pkIdx);
+      this.undoNewPk = partitionKey;
+      this.pkTable = ensure(this.pkTable, this.pkTableUsed, this.pkTableUsed + 5 + 3 * partitionKey.length);
+      this.pkTableUsed = writeTableEntry(this.pkTable, this.pkTableUsed, 0x0a, partitionKey);
+    }
+    let ehkIdx = -1;
+    if (explicitHashKey !== undefined) {
+      const known = this.ehkIndex.get(explicitHashKey);
+      if (known === undefined) {
+        ehkIdx = this.ehkIndex.size;
+        this.ehkIndex.set(explicitHashKey, ehkIdx);
+        this.undoNewEhk = explicitHashKey;
+        this.ehkTable = ensure(this.ehkTable, this.ehkTableUsed, this.ehkTableUsed + 5 + 3 * explicitHashKey.length);
+        this.ehkTableUsed = writeTableEntry(this.ehkTable, this.ehkTableUsed, 0x12, explicitHashKey);
+      } else ehkIdx = known;
+    }
+    const dataLength = typeof data === 'string' ? utf8Length(data) : data.length;
+    const rec = recordBodySize(pkIdx, ehkIdx, dataLength);
+    const entryBytes = 1 + varintLength(rec) + rec;
+    this.recordsBytes += entryBytes;
+    const n = this.n++;
+    if (n === 0) {
+      // Written when a second record comes: a lone record is sent raw.
+      this.firstData = data;
+      this.firstDataLength = dataLength;
+      this.firstEhkIdx = ehkIdx;
+      this.firstRecordBytes = entryBytes;
+      return;
+    }
+    if (this.firstData !== undefined) {
+      this.writePendingFirst();
+      this.undoBodyUsed = this.bodyUsed;
+    }
+    this.writeRecord(pkIdx, ehkIdx, data, dataLength, rec, entryBytes);
+  }
+
+  /** Undoes the last `add` (only one level: a second call in a row throws). */
+  removeLast(): void {
+    if (!this.canUndo) throw new Error('AggregateBuilder.removeLast: nothing to undo');
+    this.canUndo = false;
+    if (this.n === 1) {
+      this.reset();
+      return;
+    }
+    this.n--;
+    this.bodyUsed = this.undoBodyUsed;
+    this.recordsBytes = this.undoRecordsBytes;
+    // A key the last record brought is the last entry of its table (Maps keep insertion order).
+    if (this.undoNewPk !== undefined) this.pkIndex.delete(this.undoNewPk);
+    if (this.undoNewEhk !== undefined) this.ehkIndex.delete(this.undoNewEhk);
+    this.pkTableUsed = this.undoPkTableUsed;
+    this.ehkTableUsed = this.undoEhkTableUsed;
+  }
+
+  /**
+   * The aggregated record of everything added (always the aggregated form, even for one record).
+   * The builder is unchanged: more records may follow, or `clear()`.
+   * @throws Error when nothing was added.
+   */
+  encode(): Uint8Array {
+    if (this.n === 0) throw new Error('AggregateBuilder.encode: cannot aggregate 0 records');
+    if (this.firstData !== undefined) this.writePendingFirst();
+    const pkBytes = this.pkTableUsed;
+    const ehkBytes = this.ehkTableUsed;
+    const bodyBytes = this.bodyUsed;
+    const protobuf = pkBytes + ehkBytes + bodyBytes;
+    const out = allocate(protobuf + AGGREGATION_OVERHEAD);
+    out.set(AGGREGATION_MAGIC, 0);
+    let pos = MAGIC_LENGTH;
+    out.set(pkBytes === this.pkTable.length ? this.pkTable : this.pkTable.subarray(0, pkBytes), pos);
+    pos += pkBytes;
+    if (ehkBytes > 0) {
+      out.set(this.ehkTable.subarray(0, ehkBytes), pos);
+      pos += ehkBytes;
+    }
+    out.set(this.body.subarray(0, bodyBytes), pos);
+    pos += bodyBytes;
+    out.set(md5Bytes(out.subarray(MAGIC_LENGTH, pos)), pos);
+    return out;
+  }
+
+  /**
+   * Empties the builder for the next aggregated record, keeping its staging buffers (a buffer far
+   * larger than this aggregate needed, e.g. after a giant record, is let go).
+   */
+  clear(): void {
+    if (this.body.length > KEEP_CAPACITY && this.body.length > 4 * this.bodyUsed) this.body = EMPTY;
+    this.reset();
+  }
+
+  private reset(): void {
+    if (this.pkIndex.size > 0) this.pkIndex.clear();
+    if (this.ehkIndex.size > 0) this.ehkIndex.clear();
+    this.pkTableUsed = 0;
+    this.ehkTableUsed = 0;
+    this.bodyUsed = 0;
+    this.recordsBytes = 0;
+    this.n = 0;
+    this.firstData = undefined;
+    this.firstDataLength = 0;
+    this.canUndo = false;
+  }
+
+  /** Writes the first record's entry (pk index 0) at the start of the body. */
+  private writePendingFirst(): void {
+    const data = this.firstData as Uint8Array | string;
+    this.firstData = undefined;
+    const entryBytes = this.firstRecordBytes;
+    const dataLength = this.firstDataLength;
+    this.writeRecord(0, this.firstEhkIdx, data, dataLength, recordBodySize(0, this.firstEhkIdx, dataLength), entryBytes);
+  }
+
+  private writeRecord(pkIdx: number, ehkIdx: number, data: Uint8Array | string, dataLength: number, rec: number, entryBytes: number): void {
+    let pos = this.bodyUsed;
+    const body = ensure(this.body, pos, pos + entryBytes);
+    this.body = body;
+    body[pos++] = 0x1a;
+    pos = writeVarint(body, pos, rec);
+    body[pos++] = 0x08;
+    pos = writeVarint(body, pos, pkIdx);
+    if (ehkIdx >= 0) {
+      body[pos++] = 0x10;
+      pos = writeVarint(body, pos, ehkIdx);
+    }
+    body[pos++] = 0x1a;
+    pos = writeVarint(body, pos, dataLength);
+    if (typeof data === 'string') pos = writeUtf8(body, pos, data, dataLength);
+    else {
+      body.set(data, pos);
+      pos += dataLength;
+    }
+    this.bodyUsed = pos;
+  }
+}
+
+/** Writes one key table entry (tag, length varint, UTF-8 key) at `pos`; returns the new position. */
+function writeTableEntry(out: Uint8Array, pos: number, tag: number, key: string): number {
+  const len = utf8Length(key);
+  out[pos++] = tag;
+  pos = writeVarint(out, pos, len);
+  return writeUtf8(out, pos, key, len);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* One-shot encoders                                                                                */
+/* ------------------------------------------------------------------------------------------------ */
 
 /**
  * Encodes user records as one KPL aggregated record: magic `F3 89 9A C2`, the proto2
@@ -231,7 +402,7 @@ function writePlan(plan: Plan, knownSize: number | undefined): Uint8Array {
  *
  * Partition keys and explicit hash keys are de-duplicated into tables in first-seen order; records
  * without an explicit hash key leave out field 2. String data is written as UTF-8. The output's
- * length equals `AggregateSizer.aggregatedSize` for the same records.
+ * length equals `AggregateBuilder.aggregatedSize` for the same records.
  *
  * @throws Error when `records` is empty (there is no aggregated form of nothing).
  *
@@ -245,143 +416,39 @@ function writePlan(plan: Plan, knownSize: number | undefined): Uint8Array {
  * ```
  */
 export function encodeAggregated(records: readonly AggregationInput[]): Uint8Array {
-  const plan = newPlan(records.length);
+  if (records.length === 0) throw new Error('encodeAggregated: cannot aggregate 0 records');
+  const builder = new AggregateBuilder();
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
-    planRecord(plan, i, r.partitionKey, r.explicitHashKey, r.data);
+    builder.add(r.partitionKey, r.explicitHashKey, r.data);
   }
-  return writePlan(plan, undefined);
+  return builder.encode();
 }
 
 /**
- * The aggregator's entry point: the same bytes as `encodeAggregated` for buffered records
- * (partition key `r.record.partitionKey`, explicit hash key `r.explicitHashKey`, data `r.data`),
- * without building an `AggregationInput` per record.
+ * The same bytes as `encodeAggregated` for buffered records (partition key `r.record.partitionKey`,
+ * explicit hash key `r.explicitHashKey`, data `r.data`), without building an `AggregationInput`
+ * per record. The aggregator itself builds with an {@link AggregateBuilder} as records arrive;
+ * this one-shot form is for records taken together later.
  *
- * @param size the exact total size already known from `AggregateSizer.aggregatedSize`; when given,
- *   it is checked against the encoded size (a mismatch is a bug and throws).
+ * @param size the exact total size when already known (`AggregateBuilder.aggregatedSize`); when
+ *   given, it is checked against the encoded size (a mismatch is a bug and throws).
  * @throws Error when `records` is empty, or `size` is wrong.
  *
  * @example
  * ```ts
- * const blob = encodeBufferedRecords(batch, sizer.aggregatedSize);
+ * const blob = encodeBufferedRecords(kinesisRecord.records, kinesisRecord.size);
  * ```
  */
 export function encodeBufferedRecords(records: readonly BufferedRecord[], size?: number): Uint8Array {
-  const plan = newPlan(records.length);
+  if (records.length === 0) throw new Error('encodeBufferedRecords: cannot aggregate 0 records');
+  const builder = new AggregateBuilder();
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
-    planRecord(plan, i, r.record.partitionKey, r.explicitHashKey, r.data);
+    builder.add(r.record.partitionKey, r.explicitHashKey, r.data);
   }
-  return writePlan(plan, size);
-}
-
-/* ------------------------------------------------------------------------------------------------ */
-/* Incremental builder                                                                              */
-/* ------------------------------------------------------------------------------------------------ */
-
-/**
- * An aggregated record planned one user record at a time, as the aggregator takes them in: each
- * `add` does pass 1 of the encoder for that record (key tables, indices, lengths, exact size)
- * while the record is fresh in the CPU cache, so `encode()` only writes bytes. Same bytes as
- * {@link encodeAggregated} for the same records in the same order; `size` follows
- * `AggregateSizer`'s convention (0 empty, the data length of a lone record, else the aggregated size).
- *
- * `removeLast()` undoes the last `add` (one level), for a reducer that closes a batch just before
- * the record that went over the size limit.
- *
- * @example
- * ```ts
- * const builder = new AggregateBuilder();
- * builder.add('a', undefined, utf8('x'));
- * builder.add('b', undefined, utf8('y'));
- * builder.encode(); // === encodeAggregated([{ partitionKey: 'a', data: 'x' }, { partitionKey: 'b', data: 'y' }])
- * ```
- */
-export class AggregateBuilder {
-  private readonly plan: Plan = { pkIndex: new Map(), pkBytes: [], ehkIndex: new Map(), ehkBytes: [], meta: [], data: [], body: 0 };
-  private undoBody = 0;
-  private undoPks = 0;
-  private undoEhks = 0;
-  private undoPk: string | undefined;
-  private undoEhk: string | undefined;
-
-  /** User records added. */
-  get count(): number {
-    return this.plan.data.length;
+  if (size !== undefined && size !== builder.aggregatedSize) {
+    throw new Error(`encodeBufferedRecords: size ${size} given, but the records encode to ${builder.aggregatedSize} bytes`);
   }
-
-  /** Exact bytes on the wire: 0 when empty, the data length of a lone record, else the aggregated size. */
-  get size(): number {
-    const n = this.plan.data.length;
-    return n === 0 ? 0 : n === 1 ? this.plan.meta[2] : AGGREGATION_OVERHEAD + this.plan.body;
-  }
-
-  /** The aggregated form's size (even for 0 or 1 records). */
-  get aggregatedSize(): number {
-    return AGGREGATION_OVERHEAD + this.plan.body;
-  }
-
-  /** What `size` would be with this record added (nothing changes). */
-  sizeIfAdded(partitionKey: string, explicitHashKey: string | undefined, dataLength: number): number {
-    const plan = this.plan;
-    if (plan.data.length === 0) return dataLength;
-    let delta = 0;
-    let pkIdx = plan.pkIndex.get(partitionKey);
-    if (pkIdx === undefined) {
-      pkIdx = plan.pkIndex.size;
-      delta += tableEntrySize(utf8Length(partitionKey));
-    }
-    let rec = 1 + varintLength(pkIdx) + 1 + varintLength(dataLength) + dataLength;
-    if (explicitHashKey !== undefined) {
-      let ehkIdx = plan.ehkIndex.get(explicitHashKey);
-      if (ehkIdx === undefined) {
-        ehkIdx = plan.ehkIndex.size;
-        delta += tableEntrySize(utf8Length(explicitHashKey));
-      }
-      rec += 1 + varintLength(ehkIdx);
-    }
-    return AGGREGATION_OVERHEAD + plan.body + delta + 1 + varintLength(rec) + rec;
-  }
-
-  /** Adds a record (its data is referenced, not copied, until `encode`). */
-  add(partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array | string): void {
-    const plan = this.plan;
-    const i = plan.data.length;
-    this.undoBody = plan.body;
-    this.undoPks = plan.pkIndex.size;
-    this.undoEhks = plan.ehkIndex.size;
-    this.undoPk = partitionKey;
-    this.undoEhk = explicitHashKey;
-    planRecord(plan, i, partitionKey, explicitHashKey, data);
-  }
-
-  /** Undoes the last `add` (only one level: a second call in a row throws). */
-  removeLast(): void {
-    const plan = this.plan;
-    const pk = this.undoPk;
-    if (pk === undefined) throw new Error('AggregateBuilder.removeLast: nothing to undo');
-    plan.data.pop();
-    plan.body = this.undoBody;
-    // A key the last record brought is the last entry of its table (Maps keep insertion order).
-    if (plan.pkIndex.size > this.undoPks) {
-      plan.pkIndex.delete(pk);
-      plan.pkBytes.pop();
-    }
-    if (plan.ehkIndex.size > this.undoEhks && this.undoEhk !== undefined) {
-      plan.ehkIndex.delete(this.undoEhk);
-      plan.ehkBytes.pop();
-    }
-    this.undoPk = undefined;
-    this.undoEhk = undefined;
-  }
-
-  /**
-   * The aggregated record of everything added (always the aggregated form, even for one record).
-   * @throws Error when nothing was added.
-   */
-  encode(): Uint8Array {
-    if (this.plan.data.length === 0) throw new Error('AggregateBuilder.encode: cannot aggregate 0 records');
-    return writePlan(this.plan, undefined);
-  }
+  return builder.encode();
 }

@@ -7,6 +7,7 @@
  * size = 20 + Σrecords (1+v(rec)+rec) + Σnew pk (1+v(len)+len) + Σnew ehk (1+v(len)+len)
  * ```
  * where v(n) is the varint length of n. A single record is sent raw, so its size is its data length.
+ * `AggregateBuilder` (aggregation.ts) applies it as records are added.
  */
 
 /** Magic (4) + MD5 (16). */
@@ -44,78 +45,4 @@ export function utf8Length(text: string): number {
     } else bytes += 2;
   }
   return bytes;
-}
-
-/**
- * Tracks the exact serialized size of an aggregated record as user records are added.
- * Keys are de-duplicated in first-seen order, as the encoder's tables are.
- */
-export class AggregateSizer {
-  private readonly pkIndex = new Map<string, number>();
-  private readonly ehkIndex = new Map<string, number>();
-  private aggregated = AGGREGATION_OVERHEAD;
-  private firstDataLength = 0;
-  private n = 0;
-
-  /** User records added so far. */
-  get count(): number {
-    return this.n;
-  }
-
-  /** Exact bytes on the wire: 0 when empty, the data length for one record, else the aggregated blob. */
-  get size(): number {
-    return this.n === 0 ? 0 : this.n === 1 ? this.firstDataLength : this.aggregated;
-  }
-
-  /** The size of the aggregated form (even for 0 or 1 records): 20 + tables + records. */
-  get aggregatedSize(): number {
-    return this.aggregated;
-  }
-
-  /** What `aggregatedSize` would become if this record were added (nothing changes). */
-  aggregatedSizeIfAdded(partitionKey: string, explicitHashKey: string | undefined, dataLength: number): number {
-    return this.aggregated + this.delta(partitionKey, explicitHashKey, dataLength);
-  }
-
-  /** Adds a record; returns the new `size`. */
-  add(partitionKey: string, explicitHashKey: string | undefined, dataLength: number): number {
-    this.aggregated += this.delta(partitionKey, explicitHashKey, dataLength);
-    if (!this.pkIndex.has(partitionKey)) this.pkIndex.set(partitionKey, this.pkIndex.size);
-    if (explicitHashKey !== undefined && !this.ehkIndex.has(explicitHashKey)) {
-      this.ehkIndex.set(explicitHashKey, this.ehkIndex.size);
-    }
-    if (this.n === 0) this.firstDataLength = dataLength;
-    this.n++;
-    return this.size;
-  }
-
-  /** Empties the sizer for reuse. */
-  reset(): void {
-    this.pkIndex.clear();
-    this.ehkIndex.clear();
-    this.aggregated = AGGREGATION_OVERHEAD;
-    this.firstDataLength = 0;
-    this.n = 0;
-  }
-
-  private delta(partitionKey: string, explicitHashKey: string | undefined, dataLength: number): number {
-    let delta = 0;
-    let pkIdx = this.pkIndex.get(partitionKey);
-    if (pkIdx === undefined) {
-      pkIdx = this.pkIndex.size;
-      const len = utf8Length(partitionKey);
-      delta += 1 + varintLength(len) + len;
-    }
-    let rec = 1 + varintLength(pkIdx) + 1 + varintLength(dataLength) + dataLength;
-    if (explicitHashKey !== undefined) {
-      let ehkIdx = this.ehkIndex.get(explicitHashKey);
-      if (ehkIdx === undefined) {
-        ehkIdx = this.ehkIndex.size;
-        const len = explicitHashKey.length; // canonical decimal: ASCII
-        delta += 1 + varintLength(len) + len;
-      }
-      rec += 1 + varintLength(ehkIdx);
-    }
-    return delta + 1 + varintLength(rec) + rec;
-  }
 }

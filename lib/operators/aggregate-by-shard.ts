@@ -32,11 +32,12 @@ export interface AggregateByShardOptions {
 }
 
 /**
- * The exact size of an aggregated record as user records are added. One per batch, not per
- * record; a class so every container has one shape (the reducer's calls stay monomorphic).
+ * One aggregated record in the making: its builder writes each record's bytes as it is added
+ * (exact size, key tables), so closing it only copies the staged bytes and hashes them. One per
+ * batch, not per record, and reused from batch to batch (see `POOL_SIZE`); a class so every
+ * container has one shape (the reducer's calls stay monomorphic).
  */
 class AggregateContainer implements ReducerContainer<BufferedRecord> {
-  /** Plans the aggregated record as records come (exact size, key tables), so closing it only writes bytes. */
   readonly builder = new AggregateBuilder();
 
   get count(): number {
@@ -60,7 +61,13 @@ class AggregateContainer implements ReducerContainer<BufferedRecord> {
   }
 }
 
-const newAggregateContainer = (): AggregateContainer => new AggregateContainer();
+/**
+ * Emitted containers kept for reuse per subscription: a container's staging buffers grow to an
+ * aggregated record's size once (~64 KiB at the default 51,200), then serve batch after batch. A
+ * busy shard gives its container back as it takes the next, so a handful suffices; more covers a
+ * flush of many shards at once. At most this many × ~64 KiB stay allocated between batches.
+ */
+const POOL_SIZE = 64;
 
 /**
  * Packs buffered records of one predicted shard into Kinesis records: aggregated when several,
@@ -99,12 +106,21 @@ export function aggregateByShard(options: AggregateByShardOptions = {}): Operato
       /** stream → predicted shard → reducer. Nested maps: no key string built per record. */
       let streams = new Map<string, Map<string, Reducer<BufferedRecord>>>();
 
+      const pool: AggregateContainer[] = [];
+      const newContainer = (): AggregateContainer => pool.pop() ?? new AggregateContainer();
+
       const emit = (streamName: string, shard: string, batches: readonly ReducerBatch<BufferedRecord>[]): void => {
         for (let i = 0; i < batches.length; i++) {
           const batch = batches[i];
-          // The container planned exactly these items: encoding only writes bytes.
+          // The container staged exactly these items: encoding copies them out and hashes.
           const container = batch.container as AggregateContainer | undefined;
-          subscriber.next(buildKinesisRecord(streamName, shard, batch.items, batch.size, batch, container?.builder));
+          const kinesisRecord = buildKinesisRecord(streamName, shard, batch.items, batch.size, batch, container?.builder);
+          if (container !== undefined && pool.length < POOL_SIZE) {
+            // Encoded (or sent raw): nothing refers to it any more. Given back before emitting, so a re-entrant add can take it.
+            container.builder.clear();
+            pool.push(container);
+          }
+          subscriber.next(kinesisRecord);
         }
       };
 
@@ -131,7 +147,7 @@ export function aggregateByShard(options: AggregateByShardOptions = {}): Operato
         const created: Reducer<BufferedRecord> = createReducer({
           countLimit: aggregationMaxCount,
           sizeLimit: aggregationMaxSize,
-          newContainer: newAggregateContainer,
+          newContainer,
           scheduler,
           onDeadline: guard(subscriber, (batches: ReducerBatch<BufferedRecord>[]) => {
             // Dropped before emitting: code downstream may add to this shard again (retries).

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { AggregationFormatError, decodeAggregated, encodeAggregated, encodeBufferedRecords, writeVarint } from '../../lib/codec/aggregation';
-import { AggregateSizer } from '../../lib/codec/size';
+import { AggregateBuilder, AggregationFormatError, decodeAggregated, encodeAggregated, encodeBufferedRecords, writeVarint } from '../../lib/codec/aggregation';
 import { aggDecode, aggEncode, aggReordersKey } from '../helpers/codec-agg';
 import { bufferedRecord, hex, recordSetArbitrary, seededBytes, utf8 } from '../helpers/codec-builders';
 import { referenceDecode, referenceEncode } from '../helpers/codec-reference';
@@ -77,10 +76,10 @@ describe('encodeAggregated', () => {
       { partitionKey: 'a\ud800', data: '\udc00b' },
       { partitionKey: 'b', data: '' },
     ]);
-    const sizer = new AggregateSizer();
-    sizer.add('a\ud800', undefined, 4);
-    sizer.add('b', undefined, 0);
-    expect(blob.length).toBe(sizer.aggregatedSize);
+    const builder = new AggregateBuilder();
+    builder.add('a\ud800', undefined, '\udc00b');
+    builder.add('b', undefined, '');
+    expect(blob.length).toBe(builder.aggregatedSize);
     const [first] = decodeAggregated(blob);
     expect(first.partitionKey).toBe('a\ufffd');
     expect(Buffer.from(first.data).toString('utf8')).toBe('\ufffdb');
@@ -196,10 +195,10 @@ describe('encodeBufferedRecords', () => {
     expect(hex(encodeBufferedRecords(records))).toBe(AGG_EXAMPLE_HEX);
   });
 
-  it('accepts the exact size from AggregateSizer', () => {
-    const sizer = new AggregateSizer();
-    for (const r of records) sizer.add(r.record.partitionKey, r.explicitHashKey, r.data.length);
-    expect(encodeBufferedRecords(records, sizer.aggregatedSize).length).toBe(71);
+  it('accepts the exact size from AggregateBuilder', () => {
+    const builder = new AggregateBuilder();
+    for (const r of records) builder.add(r.record.partitionKey, r.explicitHashKey, r.data);
+    expect(encodeBufferedRecords(records, builder.aggregatedSize).length).toBe(71);
   });
 
   it('throws when the given size is not the encoded size', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { encodeAggregated } from '../../lib/codec/aggregation';
-import { AGGREGATION_OVERHEAD, AggregateSizer, utf8Length, varintLength } from '../../lib/codec/size';
+import { AggregateBuilder, encodeAggregated } from '../../lib/codec/aggregation';
+import { AGGREGATION_OVERHEAD, utf8Length, varintLength } from '../../lib/codec/size';
 import { recordSetArbitrary } from '../helpers/codec-builders';
 
 describe('varintLength', () => {
@@ -50,33 +50,37 @@ describe('utf8Length', () => {
   });
 });
 
-describe('AggregateSizer', () => {
+// The exact size formula, as AggregateBuilder applies it (AggregateSizer was folded into it).
+describe('AggregateBuilder sizes', () => {
+  const bytes = (n: number): Uint8Array => new Uint8Array(n);
+
   it('is 0 when empty, the data length for one record, the aggregated length above', () => {
-    const sizer = new AggregateSizer();
-    expect([sizer.size, sizer.count, sizer.aggregatedSize]).toEqual([0, 0, AGGREGATION_OVERHEAD]);
-    sizer.add('alpha', undefined, 5);
-    expect(sizer.size).toBe(5);
-    sizer.add('beta', '12345', 5);
-    sizer.add('alpha', undefined, 1);
-    expect(sizer.size).toBe(71); // the aws-kinesis-agg example, node-testing.md §3
+    const builder = new AggregateBuilder();
+    expect([builder.size, builder.count, builder.aggregatedSize]).toEqual([0, 0, AGGREGATION_OVERHEAD]);
+    builder.add('alpha', undefined, bytes(5));
+    expect(builder.size).toBe(5);
+    builder.add('beta', '12345', bytes(5));
+    builder.add('alpha', undefined, bytes(1));
+    expect(builder.size).toBe(71); // the aws-kinesis-agg example, node-testing.md §3
   });
 
   it('equals the encoded length, for 2,000 random record sets', () => {
     fc.assert(
       fc.property(recordSetArbitrary(40, 300), (records) => {
-        const sizer = new AggregateSizer();
+        const builder = new AggregateBuilder();
         const half = records.length >> 1;
         let predictedRight = true;
         records.forEach((r, i) => {
-          const predicted = sizer.aggregatedSizeIfAdded(r.partitionKey, r.explicitHashKey, r.data.length);
-          sizer.add(r.partitionKey, r.explicitHashKey, r.data.length);
-          predictedRight &&= sizer.aggregatedSize === predicted;
-          if (i === half - 1) expect(sizer.aggregatedSize).toBe(encodeAggregated(records.slice(0, half)).length);
+          const predicted = builder.sizeIfAdded(r.partitionKey, r.explicitHashKey, r.data.length);
+          builder.add(r.partitionKey, r.explicitHashKey, r.data);
+          predictedRight &&= builder.size === predicted;
+          if (i === half - 1) expect(builder.aggregatedSize).toBe(encodeAggregated(records.slice(0, half)).length);
         });
         expect(predictedRight).toBe(true);
-        expect(sizer.size).toBe(encodeAggregated(records).length);
-        sizer.reset();
-        expect(sizer.size).toBe(0);
+        expect(builder.size).toBe(records.length === 1 ? records[0].data.length : encodeAggregated(records).length);
+        expect(builder.aggregatedSize).toBe(builder.encode().length);
+        builder.clear();
+        expect(builder.size).toBe(0);
       }),
       { numRuns: 2000, seed: 9 },
     );
@@ -88,8 +92,9 @@ describe('AggregateSizer', () => {
       explicitHashKey: i % 3 === 0 ? String(2n ** BigInt(i % 128)) : undefined,
       data: new Uint8Array(i === 7 ? 2 ** 21 + 5 : i * 3),
     }));
-    const sizer = new AggregateSizer();
-    for (const r of records) sizer.add(r.partitionKey, r.explicitHashKey, r.data.length);
-    expect(sizer.size).toBe(encodeAggregated(records).length);
+    const builder = new AggregateBuilder();
+    for (const r of records) builder.add(r.partitionKey, r.explicitHashKey, r.data);
+    expect(builder.size).toBe(encodeAggregated(records).length);
+    expect(builder.encode().length).toBe(builder.size);
   });
 });

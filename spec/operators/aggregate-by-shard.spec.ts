@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { ValidationError } from '../../lib/config';
-import { AggregateSizer } from '../../lib/codec/size';
+import { AggregateBuilder } from '../../lib/codec/aggregation';
 import { aggregateByShard, type AggregateByShardOptions } from '../../lib/operators/aggregate-by-shard';
 import { buildKinesisRecord } from '../../lib/operators/internal/kinesis-record';
 import type { BufferedRecord, KinesisRecord } from '../../lib/records';
@@ -29,9 +29,9 @@ function run(records: BufferedRecord[], options: AggregateByShardOptions = {}): 
 }
 
 function sizeOf(records: BufferedRecord[]): number {
-  const sizer = new AggregateSizer();
-  for (const r of records) sizer.add(r.record.partitionKey, r.explicitHashKey, r.data.length);
-  return sizer.size;
+  const builder = new AggregateBuilder();
+  for (const r of records) builder.add(r.record.partitionKey, r.explicitHashKey, r.data);
+  return builder.size;
 }
 
 describe('buildKinesisRecord', () => {

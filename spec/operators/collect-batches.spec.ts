@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { ValidationError } from '../../lib/config';
-import { AggregateSizer } from '../../lib/codec/size';
+import { AggregateBuilder } from '../../lib/codec/aggregation';
 import { aggregateByShard } from '../../lib/operators/aggregate-by-shard';
 import { collectBatches, SHARD_FLUSH_BYTES, type CollectBatchesOptions } from '../../lib/operators/collect-batches';
 import { buildKinesisRecord } from '../../lib/operators/internal/kinesis-record';
@@ -24,9 +24,9 @@ const requestBytes = (batch: PutRecordsBatch): number =>
   batch.records.reduce((t, r) => t + Buffer.byteLength(r.partitionKey, 'utf8') + r.data.length, 0);
 
 function aggregated(records: BufferedRecord[]): KinesisRecord {
-  const sizer = new AggregateSizer();
-  for (const r of records) sizer.add(r.record.partitionKey, r.explicitHashKey, r.data.length);
-  return buildKinesisRecord(records[0].streamName, records[0].predictedShard, records, sizer.size);
+  const builder = new AggregateBuilder();
+  for (const r of records) builder.add(r.record.partitionKey, r.explicitHashKey, r.data);
+  return buildKinesisRecord(records[0].streamName, records[0].predictedShard, records, builder.size);
 }
 
 describe('collectBatches', () => {

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { AggregateBuilder, encodeAggregated, type AggregationInput } from '../../lib/codec/aggregation';
-import { AggregateSizer } from '../../lib/codec/size';
 
 const record = fc.record({
   partitionKey: fc.constantFrom('a', 'b', 'pk-1', 'ü-key', '日本'),
@@ -19,16 +18,14 @@ function plain(records: readonly { partitionKey: string; explicitHashKey: string
 }
 
 describe('AggregateBuilder', () => {
-  it('encodes the same bytes as encodeAggregated, with sizes equal to AggregateSizer', () => {
+  it('encodes the same bytes as encodeAggregated, with the sizes of the exact formula', () => {
     fc.assert(
       fc.property(fc.array(record, { minLength: 1, maxLength: 40 }), (generated) => {
         const records = plain(generated);
         const builder = build(records);
-        const sizer = new AggregateSizer();
-        for (const r of records) sizer.add(r.partitionKey, r.explicitHashKey, (r.data as Uint8Array).length);
         const blob = builder.encode();
         expect(Buffer.from(blob).equals(Buffer.from(encodeAggregated(records)))).toBe(true);
-        expect(builder.size).toBe(sizer.size);
+        expect(builder.size).toBe(records.length === 1 ? (records[0].data as Uint8Array).length : blob.length);
         expect(builder.aggregatedSize).toBe(blob.length);
       }),
       { numRuns: 300 },
@@ -64,6 +61,29 @@ describe('AggregateBuilder', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('builds correctly again after clear(), one builder for many aggregated records', () => {
+    const builder = new AggregateBuilder();
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 30 }), (generated) => {
+        const records = plain(generated);
+        for (const r of records) builder.add(r.partitionKey, r.explicitHashKey, r.data);
+        expect(Buffer.from(builder.encode()).equals(Buffer.from(encodeAggregated(records)))).toBe(true);
+        builder.clear();
+        expect([builder.count, builder.size]).toEqual([0, 0]);
+      }),
+      { numRuns: 300 },
+    );
+    // A giant record grows the staging buffer; clear() lets it go and the builder goes on.
+    builder.add('a', undefined, new Uint8Array(300000).fill(7));
+    builder.add('b', undefined, Uint8Array.of(1));
+    builder.encode();
+    builder.clear();
+    builder.add('c', undefined, Uint8Array.of(2));
+    builder.add('d', '5', Uint8Array.of(3));
+    const expected = encodeAggregated([{ partitionKey: 'c', data: Uint8Array.of(2) }, { partitionKey: 'd', explicitHashKey: '5', data: Uint8Array.of(3) }]);
+    expect(Buffer.from(builder.encode()).equals(Buffer.from(expected))).toBe(true);
   });
 
   it('refuses to encode nothing and to undo twice', () => {
