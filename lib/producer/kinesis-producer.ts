@@ -149,9 +149,14 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
   const operator = (source: Observable<UserRecord>): Observable<RecordResult> =>
     new Observable<RecordResult>((subscriber) => {
       const pipelines = new Map<string, StreamPipeline>();
+      // Most records go to one stream: the last pipeline used is kept at hand (no Map lookup).
+      let lastStream: string | undefined;
+      let lastPipeline: StreamPipeline | undefined;
       const internalFlush$ = new Subject<void>();
       const flush$ = options.flush$ ? merge(options.flush$, internalFlush$) : internalFlush$;
       const waiting: UserRecord[] = [];
+      // recordBytes of each waiting record, measured once when it arrived (it reads the user's record).
+      const waitingBytes: number[] = [];
       let waitingHead = 0;
       let records = 0;
       let bytes = 0;
@@ -170,6 +175,7 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
         sampler?.unsubscribe();
         for (const pipeline of pipelines.values()) pipeline.close();
         pipelines.clear();
+        lastPipeline = undefined;
         internalFlush$.complete();
         total.records -= records;
         total.bytes -= bytes;
@@ -210,6 +216,7 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
       };
 
       const pipelineFor = (streamName: string): StreamPipeline => {
+        if (streamName === lastStream && lastPipeline !== undefined) return lastPipeline;
         let pipeline = pipelines.get(streamName);
         if (pipeline === undefined) {
           pipeline = startStreamPipeline({
@@ -226,6 +233,8 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
           });
           pipelines.set(streamName, pipeline);
         }
+        lastStream = streamName;
+        lastPipeline = pipeline;
         return pipeline;
       };
 
@@ -241,7 +250,8 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
           subscriber.next(rejectedResult(record, 'ValidationError', message, scheduler.now()));
           return;
         }
-        if (typeof streamName !== 'string' || streamName.trim() === '') {
+        // options.streamName was checked once by resolveProducerOptions.
+        if (typeof streamName !== 'string' || (streamName !== options.streamName && streamName.trim() === '')) {
           const err = new ValidationError('streamName', streamName, "a non-empty string (the record's or the producer's)");
           subscriber.next(rejectedResult(record, 'ValidationError', err.message, scheduler.now()));
           return;
@@ -256,18 +266,20 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
       };
 
       function admitWaiting(): void {
-        if (admitting) return; // a result delivered while admitting: the loop below goes on
+        // Nothing waits, or a result delivered while admitting: the loop below goes on.
+        if (waitingHead === waiting.length || admitting) return;
         admitting = true;
         try {
           while (waitingHead < waiting.length && !finished) {
-            const next = waiting[waitingHead];
-            const b = recordBytes(next);
+            const b = waitingBytes[waitingHead];
             if (!hasRoom(b)) break;
+            const next = waiting[waitingHead];
             waiting[waitingHead++] = undefined as unknown as UserRecord; // drop the reference
             admit(next, b);
           }
           if (waitingHead === waiting.length) {
             waiting.length = 0;
+            waitingBytes.length = 0;
             waitingHead = 0;
           }
         } finally {
@@ -283,6 +295,7 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
             admit(record, b);
           } else if (overflow === 'buffer') {
             waiting.push(record);
+            waitingBytes.push(b);
           } else {
             subscriber.next(
               rejectedResult(
@@ -310,6 +323,7 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
           release();
         }
         waiting.length = 0;
+        waitingBytes.length = 0;
       };
     });
 

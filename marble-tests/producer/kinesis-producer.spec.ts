@@ -123,6 +123,33 @@ describe('kinesisProducer (virtual time, fake client)', () => {
     });
   });
 
+  it('counts outstanding records and data bytes in and back out to zero (UTF-8 strings, bytes, a retry, a bad record, a queued record)', () => {
+    scheduler.run(({ cold }) => {
+      const { client } = fakeKinesisClient({
+        cold,
+        now: () => scheduler.now(),
+        errorFor: (call) => (call === 0 ? 'InternalFailure' : undefined),
+      });
+      const source = cold('--(abcd)|', {
+        a: { partitionKey: 'a', data: 'é€😀' }, // 2 + 3 + 4 = 9 bytes of UTF-8
+        b: { partitionKey: 'b', data: new Uint8Array(5) },
+        c: { partitionKey: '', data: 'xyz' }, // fails validation: 3 bytes counted, then released
+        d: { partitionKey: 'd', data: 'qq' }, // queued: the producer holds 3 records already
+      });
+      const producer = kinesisProducer({ client, streamName: 's', scheduler, random: () => 0, maxOutstandingRecords: 3, overflow: 'buffer' });
+      const counts: string[] = [];
+      producer.outstanding$.subscribe(({ records, bytes }) => counts.push(`${records}/${bytes}`));
+      const results: string[] = [];
+      source.pipe(producer).subscribe((r) => results.push(summary(r)));
+      scheduler.flush();
+      expect(results.sort()).toEqual([':ValidationError:1', 'a:ok:2', 'b:ok:2', 'd:ok:2']);
+      // a, b, c admitted (9, 14, 17 bytes); c fails at the map's load; d (2 bytes) takes its room; then
+      // a, b and d (one request, failed once, retried) finish, down to nothing.
+      expect(counts.slice(0, 6)).toEqual(['0/0', '1/9', '2/14', '3/17', '2/14', '3/16']);
+      expect(counts[counts.length - 1]).toBe('0/0');
+    });
+  });
+
   it('refuses a bad option at construction with a ValidationError naming it', () => {
     const { client } = fakeKinesisClient({ cold: (() => undefined) as never, now: () => 0 });
     expect(() => kinesisProducer({ client, streamName: 's', aggregationMaxSize: 10 })).toThrow(/aggregationMaxSize is 10; allowed/);
