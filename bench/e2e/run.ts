@@ -12,7 +12,9 @@
  *      [--bytes 100] [--shards 256] [--only rxkpl-operator,agg-baseline]
  * ```
  * Contenders: rxkpl-operator, rxkpl-class, agg-baseline, naive, writable (skipped when
- * aws-kinesis-writable is not installed; see drivers/writable.ts).
+ * aws-kinesis-writable is not installed; see drivers/writable.ts). References (no producer work in
+ * the clock): sdk-floor (pre-aggregated records, bare `client.send`) and send-floor (the same
+ * records through rxkpl's `putRecords` operator, whose request body skips the SDK's JS base64).
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -20,7 +22,8 @@ import path from 'node:path';
 import type { DriverResult } from './common';
 import type { StubStats } from './stub';
 
-export const CONTENDERS = ['rxkpl-operator', 'rxkpl-class', 'agg-baseline', 'naive', 'writable', 'sdk-floor'] as const;
+/** The last two are references, not contenders: pre-aggregated records sent by the bare SDK / by our `putRecords`. */
+export const CONTENDERS = ['rxkpl-operator', 'rxkpl-class', 'agg-baseline', 'naive', 'writable', 'sdk-floor', 'send-floor'] as const;
 const BASELINE = 'agg-baseline';
 
 export interface E2eOptions {

@@ -17,6 +17,8 @@
  *    `contentLengthMiddleware` and the `finalizeRequest` step's `httpSigningMiddleware`, so the
  *    length and the SigV4 payload hash are computed over our body): writes the real base64 into
  *    that skeleton, giving an exact-size Buffer, byte for byte what the SDK would have sent.
+ *    (The client's own `serialize`-step middleware sees the copy with empty `Data` in between;
+ *    `initialize`, `build`, `finalizeRequest` and `deserialize` middleware see the real thing.)
  *
  * What we rely on in the SDK, and what happens if it changes (spec/operators/put-records-body.spec.ts
  * fails loudly on each): serialization happens in the `serialize` step and leaves `request.body` as
