@@ -14,6 +14,7 @@ import { resolveConfig, ValidationError, type ProducerConfig } from '../config';
 import type { Attempt, BufferedRecord, RecordResult, UserRecord } from '../records';
 import type { ShardMap } from '../shards/shard-map';
 import { hashKeyOfPartitionKey, type HashKey } from '../codec/hash';
+import { burstClock } from './internal/clock';
 import { isWellFormed, MAX_PARTITION_KEY_LENGTH, prepareRecord, type PreparedRecord } from './internal/prepare-record';
 
 /** What shardPredict reads of a shard map: the fast lookup and the terminal failure. */
@@ -72,6 +73,9 @@ export function shardPredict(options: ShardPredictOptions): OperatorFunction<Use
 
   return (source) =>
     new Observable<BufferedRecord | RecordResult>((subscriber) => {
+      // Arrival stamps: one clock read per burst of records, not per record (internal/clock.ts).
+      const clock = burstClock(scheduler);
+
       const emit = (record: UserRecord, prepared: PreparedRecord, now: number): void => {
         const map = mapOf(prepared.streamName);
         const failure = map.failure;
@@ -109,7 +113,7 @@ export function shardPredict(options: ShardPredictOptions): OperatorFunction<Use
         // without prepareRecord's intermediate object; anything else goes through prepareRecord.
         next: (record: UserRecord) => {
           try {
-            const now = scheduler.now();
+            const now = clock();
             if (defaultStreamValid && isMap && typeof record === 'object' && record !== null && isPlainFast(record, maxUserRecordSize)) {
               const { partitionKey, data } = record as { partitionKey: string; data: Uint8Array };
               {
