@@ -10,6 +10,7 @@
  * probe fails — never a silent wrong body.
  */
 import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { putRecords } from '../../lib/operators/put-records';
@@ -200,6 +201,19 @@ describe('PutRecords body with native base64', () => {
       ],
       StreamName: 's',
     });
+    expectSameRequest(sdk, fast);
+  });
+
+  it('falls back to the SDK body when a header derived from the body is already set', async () => {
+    // SigV4 takes a present x-amz-content-sha256 as the payload hash: set over the skeleton, it must not survive.
+    const digest: Middleware = (next) => async (args) => {
+      const request = args.request as { body: Uint8Array; headers: Record<string, string> };
+      request.headers['x-amz-content-sha256'] = createHash('sha256').update(request.body).digest('hex');
+      return next(args);
+    };
+    const input: PutRecordsCommandInput = { StreamName: 's', Records: [{ Data: bytes(3000), PartitionKey: 'k' }] };
+    const { sdk, fast } = await sendBoth(input, digest);
+    expect(fast.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(fast.body).digest('hex'));
     expectSameRequest(sdk, fast);
   });
 

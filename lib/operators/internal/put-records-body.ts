@@ -23,10 +23,11 @@
  * What we rely on in the SDK, and what happens if it changes (spec/operators/put-records-body.spec.ts
  * fails loudly on each): serialization happens in the `serialize` step and leaves `request.body` as
  * bytes or a string; an empty blob is written `"Data":""`, once per entry, in order, without
- * whitespace; nothing before `build` sets content-length. When the skeleton is not exactly that
- * (or the stripped input was replaced on the way), step 2 throws a private sentinel before anything
- * is sent and step 1 re-runs the rest of the chain with the original input: the SDK's own
- * serialization. A request never leaves with stripped data.
+ * whitespace; nothing in the `serialize` step sets a header derived from the body (content-length,
+ * a digest: SigV4 would use a present `x-amz-content-sha256` as the payload hash). When the
+ * skeleton is not exactly that (or the stripped input was replaced on the way), step 2 throws a
+ * private sentinel before anything is sent and step 1 re-runs the rest of the chain with the
+ * original input: the SDK's own serialization. A request never leaves with stripped data.
  */
 import type { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 
@@ -34,6 +35,8 @@ import type { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 const STRIPPED = new Uint8Array(0);
 /** An empty blob member as the SDK writes it. Only ever structural: inside a JSON string every `"` is escaped. */
 const EMPTY_DATA_MEMBER = Buffer.from('"Data":""', 'latin1');
+/** Headers computed from the body (length, digests): set before our body is in place, they would not match it. */
+const BODY_DERIVED_HEADER = /^(content-length|content-md5|x-amz-content-sha256|x-amz-checksum-.*)$/i;
 const OPEN_BRACE = 0x7b;
 const COMMA = 0x2c;
 
@@ -90,7 +93,7 @@ function writeBase64Data<A extends { readonly input: object; readonly request?: 
     if (typeof request !== 'object' || request === null || typeof request.headers !== 'object' || request.headers === null) {
       throw new UnexpectedSerialization();
     }
-    if (Object.keys(request.headers).some((name) => name.toLowerCase() === 'content-length')) throw new UnexpectedSerialization();
+    if (Object.keys(request.headers).some((name) => BODY_DERIVED_HEADER.test(name))) throw new UnexpectedSerialization();
     const skeleton = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
     const body = skeleton instanceof Uint8Array ? spliceBase64Data(skeleton, data) : undefined;
     if (body === undefined) throw new UnexpectedSerialization();
