@@ -10,7 +10,7 @@
  * - `close()` leaves nothing pending and releases timers and sockets (aiokpl B4).
  * - A failed result says why (`errorCode`, `errorMessage`; #54).
  */
-import { asyncScheduler, Observable, Subject, type Subscription } from 'rxjs';
+import { asyncScheduler, Observable, Subject, type Subscriber, type Subscription } from 'rxjs';
 import { type ProducerConfig, ValidationError } from '../config';
 import { rejectedResult } from '../operators/internal/attempts';
 import { validateRecord } from '../operators/internal/prepare-record';
@@ -81,12 +81,18 @@ export class KinesisProducer {
   private readonly options: KinesisProducerClassOptions;
   private readonly ownsClient: boolean;
   private readonly client: KinesisProducerOptions['client'];
-  private readonly input$ = new Subject<UserRecord>();
+  /** The operator's source, fed directly (a Subject's next allocates a closure per record). */
+  private input: Subscriber<UserRecord> | undefined;
   private readonly flush$ = new Subject<void>();
   private readonly resultsSubject = new Subject<RecordResult>();
   private readonly subscription: Subscription;
   private readonly operator: KinesisProducerOperator;
   private readonly uploader: MetricsUploader | undefined;
+  /**
+   * Admitted records by identity, to find a result's put: only admitted ones, so the map stays at
+   * most `maxOutstandingRecords` entries however many puts wait (a map of every pending put cost a
+   * cache-missing lookup in a map of up to a million entries per result).
+   */
   private readonly entries = new Map<UserRecord, Entry>();
   private readonly waiting: Entry[] = [];
   private waitingHead = 0;
@@ -96,6 +102,7 @@ export class KinesisProducer {
   private heldBytes = 0;
   private closing: Promise<void> | undefined;
   private done!: Promise<void>;
+  private readonly validateOptions: { readonly defaultStreamName: string | undefined; readonly maxUserRecordSize: number };
 
   constructor(options: KinesisProducerClassOptions) {
     if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
@@ -103,6 +110,7 @@ export class KinesisProducer {
     const client = options.client ?? createKinesisClient();
     this.config = resolveProducerOptions({ ...options, client });
     this.options = options;
+    this.validateOptions = { defaultStreamName: options.streamName, maxUserRecordSize: this.config.maxUserRecordSize };
     this.client = client;
     this.results$ = this.resultsSubject.asObservable();
     const operator = (this.operator = kinesisProducer({
@@ -126,7 +134,13 @@ export class KinesisProducer {
             ...(options.metricsUploadDelayMs !== undefined ? { uploadDelayMs: options.metricsUploadDelayMs } : {}),
             ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
           });
-    this.subscription = this.input$.pipe(operator).subscribe({
+    const input$ = new Observable<UserRecord>((subscriber) => {
+      this.input = subscriber;
+      return () => {
+        this.input = undefined;
+      };
+    });
+    this.subscription = input$.pipe(operator).subscribe({
       next: (result) => this.onResult(result),
       error: (err: unknown) => this.onFatal(err),
       complete: () => this.subscriptionDone(),
@@ -168,7 +182,7 @@ export class KinesisProducer {
   submit(record: UserRecord, onAdmitted: (() => void) | undefined): Promise<RecordResult> {
     if (this.closing !== undefined) return Promise.reject(new ProducerClosedError());
     try {
-      validateRecord(record, { defaultStreamName: this.options.streamName, maxUserRecordSize: this.config.maxUserRecordSize });
+      validateRecord(record, this.validateOptions);
     } catch (err) {
       if (err instanceof ValidationError) return Promise.reject(err);
       // A hostile record (a getter that throws) is still the caller's mistake: say so as a ValidationError.
@@ -177,13 +191,6 @@ export class KinesisProducer {
     }
     return new Promise<RecordResult>((resolve) => {
       const entry: Entry = { record, bytes: recordBytes(record), seq: ++this.seq, resolve, onAdmitted, next: undefined };
-      const same = this.entries.get(record);
-      if (same === undefined) this.entries.set(record, entry);
-      else {
-        let last = same;
-        while (last.next !== undefined) last = last.next;
-        last.next = entry;
-      }
       if (this.waitingHead === this.waiting.length && this.hasRoom(entry.bytes)) this.admit(entry);
       else this.waiting.push(entry);
     });
@@ -211,7 +218,7 @@ export class KinesisProducer {
     if (this.closing === undefined) {
       this.closing = (async () => {
         await this.flush();
-        this.input$.complete();
+        this.input?.complete();
         await this.done;
         this.subscription.unsubscribe();
         this.flush$.complete();
@@ -231,11 +238,19 @@ export class KinesisProducer {
   }
 
   private admit(entry: Entry): void {
+    // Puts of one record object are admitted in put order, so its results resolve them in that order.
+    const same = this.entries.get(entry.record);
+    if (same === undefined) this.entries.set(entry.record, entry);
+    else {
+      let last = same;
+      while (last.next !== undefined) last = last.next;
+      last.next = entry;
+    }
     this.heldRecords++;
     this.heldBytes += entry.bytes;
     const onAdmitted = entry.onAdmitted;
     entry.onAdmitted = undefined;
-    this.input$.next(entry.record);
+    this.input?.next(entry.record);
     onAdmitted?.();
   }
 
@@ -263,7 +278,7 @@ export class KinesisProducer {
     else this.entries.set(result.record, entry.next);
     this.heldRecords--;
     this.heldBytes -= entry.bytes;
-    this.resultsSubject.next(result);
+    if (this.resultsSubject.observed) this.resultsSubject.next(result);
     entry.resolve(result);
     if (this.barriers.length > 0) {
       for (const barrier of this.barriers) {
@@ -284,6 +299,12 @@ export class KinesisProducer {
       }
     }
     this.entries.clear();
+    for (let i = this.waitingHead; i < this.waiting.length; i++) {
+      const e = this.waiting[i];
+      e.resolve(rejectedResult(e.record, 'InternalError', message, now));
+    }
+    this.waiting.length = 0;
+    this.waitingHead = 0;
     for (const barrier of this.barriers) barrier.resolve();
     this.barriers = [];
     this.subscriptionDone();

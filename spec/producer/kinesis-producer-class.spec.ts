@@ -104,4 +104,19 @@ describe('KinesisProducer (Promise class)', () => {
     expect(seen).toHaveLength(20);
     await producer.close();
   });
+
+  it('resolves every put of the very same record object, admitted or waiting for room, each with its own result', async () => {
+    stub = await startFaultyKinesis({ streams: { s: 2 } });
+    const producer = new KinesisProducer({ client: stub.client, streamName: 's', maxOutstandingRecords: 2, recordMaxBufferedTimeMs: 10 });
+    const same = { partitionKey: 'same', data: 'x' };
+    const others = numberedRecords(3);
+    // same, others[0] are admitted; the rest wait: the three later puts of `same` are admitted one by one as room frees.
+    const puts = [same, others[0], same, others[1], same, others[2], same].map((r) => producer.put(r));
+    expect(producer.outstandingRecords).toBe(2);
+    const results = await Promise.all(puts);
+    expect(results.map((r) => [r.record, r.success])).toEqual([same, others[0], same, others[1], same, others[2], same].map((r) => [r, true]));
+    expect(new Set(results.filter((r) => r.record === same)).size).toBe(4);
+    expect(producer.outstandingRecords).toBe(0);
+    await producer.close();
+  });
 });
