@@ -244,28 +244,13 @@ export class AggregateBuilder {
     this.undoNewEhk = undefined;
     this.canUndo = true;
 
+    // New keys are the rare case (a few per aggregated record): kept out of line so `add` stays small enough to inline.
     let pkIdx = this.pkIndex.get(partitionKey);
-    if (pkIdx === undefined) {
-      pkIdx = this.pkIndex.size;
-      this.pkIndex.set(partitionKey, pkIdx);
-      this.undoNewPk = partitionKey;
-      this.pkTable = ensure(this.pkTable, this.pkTableUsed, this.pkTableUsed + 5 + 3 * partitionKey.length);
-      this.pkTableUsed = writeTableEntry(this.pkTable, this.pkTableUsed, 0x0a, partitionKey);
-    }
-    let ehkIdx = -1;
-    if (explicitHashKey !== undefined) {
-      const known = this.ehkIndex.get(explicitHashKey);
-      if (known === undefined) {
-        ehkIdx = this.ehkIndex.size;
-        this.ehkIndex.set(explicitHashKey, ehkIdx);
-        this.undoNewEhk = explicitHashKey;
-        this.ehkTable = ensure(this.ehkTable, this.ehkTableUsed, this.ehkTableUsed + 5 + 3 * explicitHashKey.length);
-        this.ehkTableUsed = writeTableEntry(this.ehkTable, this.ehkTableUsed, 0x12, explicitHashKey);
-      } else ehkIdx = known;
-    }
+    if (pkIdx === undefined) pkIdx = this.addPartitionKey(partitionKey);
+    const ehkIdx = explicitHashKey === undefined ? -1 : this.explicitHashKeyIndex(explicitHashKey);
     const dataLength = typeof data === 'string' ? utf8Length(data) : data.length;
     const rec = recordBodySize(pkIdx, ehkIdx, dataLength);
-    const entryBytes = 1 + varintLength(rec) + rec;
+    const entryBytes = (rec < 0x80 ? 2 : 1 + varintLength(rec)) + rec;
     this.recordsBytes += entryBytes;
     const n = this.n++;
     if (n === 0) {
@@ -281,6 +266,26 @@ export class AggregateBuilder {
       this.undoBodyUsed = this.bodyUsed;
     }
     this.writeRecord(pkIdx, ehkIdx, data, dataLength, rec, entryBytes);
+  }
+
+  private addPartitionKey(partitionKey: string): number {
+    const pkIdx = this.pkIndex.size;
+    this.pkIndex.set(partitionKey, pkIdx);
+    this.undoNewPk = partitionKey;
+    this.pkTable = ensure(this.pkTable, this.pkTableUsed, this.pkTableUsed + 5 + 3 * partitionKey.length);
+    this.pkTableUsed = writeTableEntry(this.pkTable, this.pkTableUsed, 0x0a, partitionKey);
+    return pkIdx;
+  }
+
+  private explicitHashKeyIndex(explicitHashKey: string): number {
+    const known = this.ehkIndex.get(explicitHashKey);
+    if (known !== undefined) return known;
+    const ehkIdx = this.ehkIndex.size;
+    this.ehkIndex.set(explicitHashKey, ehkIdx);
+    this.undoNewEhk = explicitHashKey;
+    this.ehkTable = ensure(this.ehkTable, this.ehkTableUsed, this.ehkTableUsed + 5 + 3 * explicitHashKey.length);
+    this.ehkTableUsed = writeTableEntry(this.ehkTable, this.ehkTableUsed, 0x12, explicitHashKey);
+    return ehkIdx;
   }
 
   /** Undoes the last `add` (only one level: a second call in a row throws). */
@@ -361,18 +366,21 @@ export class AggregateBuilder {
 
   private writeRecord(pkIdx: number, ehkIdx: number, data: Uint8Array | string, dataLength: number, rec: number, entryBytes: number): void {
     let pos = this.bodyUsed;
-    const body = ensure(this.body, pos, pos + entryBytes);
-    this.body = body;
+    let body = this.body;
+    if (pos + entryBytes > body.length) this.body = body = ensure(body, pos, pos + entryBytes);
     body[pos++] = 0x1a;
-    pos = writeVarint(body, pos, rec);
+    if (rec < 0x80) body[pos++] = rec;
+    else pos = writeVarint(body, pos, rec);
     body[pos++] = 0x08;
-    pos = writeVarint(body, pos, pkIdx);
+    if (pkIdx < 0x80) body[pos++] = pkIdx;
+    else pos = writeVarint(body, pos, pkIdx);
     if (ehkIdx >= 0) {
       body[pos++] = 0x10;
       pos = writeVarint(body, pos, ehkIdx);
     }
     body[pos++] = 0x1a;
-    pos = writeVarint(body, pos, dataLength);
+    if (dataLength < 0x80) body[pos++] = dataLength;
+    else pos = writeVarint(body, pos, dataLength);
     if (typeof data === 'string') pos = writeUtf8(body, pos, data, dataLength);
     else {
       body.set(data, pos);
