@@ -54,8 +54,8 @@ async function main(): Promise<void> {
       mergeMap(() => range(0, PER_TICK).pipe(map((): UserRecord => ({ partitionKey: pks[i++ % pks.length], data })))),
       shardPredict({ ...config, shardMap, streamName: 'bench' }),
       filter((x): x is BufferedRecord => !('success' in x)),
-      aggregateByShard(config),
-      rateLimitPerShard(config),
+      aggregateByShard({}),
+      rateLimitPerShard({}),
       filter((x): x is KinesisRecord => !('kind' in x)),
       collectBatches(config),
       tap((batch) => {
