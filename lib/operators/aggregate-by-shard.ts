@@ -1,7 +1,7 @@
 /**
  * The Aggregator (kpl.md §6, `aggregator.h`): one deadline reducer per (stream, predicted shard),
  * closing aggregated Kinesis records at `aggregationMaxCount` / `aggregationMaxSize` (exact sizes,
- * planned by `AggregateBuilder` as records arrive) or at the earliest deadline inside.
+ * staged by `AggregateBuilder` as records arrive) or at the earliest deadline inside.
  *
  * Departures from the KPL: a record with no predicted shard is sent alone, never aggregated with
  * records of other shards (aiokpl's bug B1, aiokpl.md §9); with aggregation off, a record keeps

@@ -48,6 +48,9 @@ export const VALIDATION_ERROR_CODE = 'ValidationError';
  * - Before the map's first load `predictedShard` is `undefined` (later stages send such records
  *   unaggregated). A map with a terminal `failure` fails the record with that code and message.
  * - Unsubscribe: unsubscribes the source; there are no timers.
+ * - `arrival` is one clock reading per burst (at most 32 records of one task, `internal/clock.ts`):
+ *   on a real clock a stamp may be early by the time those records took, never late, so a deadline
+ *   can only come sooner. Virtual time is read for every record.
  *
  * @example records$.pipe(shardPredict({ shardMap, streamName: 'orders' }))
  *

@@ -50,7 +50,7 @@ describe('utf8Length', () => {
   });
 });
 
-// The exact size formula, as AggregateBuilder applies it (AggregateSizer was folded into it).
+// The exact size formula (size.ts), as AggregateBuilder applies it.
 describe('AggregateBuilder sizes', () => {
   const bytes = (n: number): Uint8Array => new Uint8Array(n);
 

@@ -20,11 +20,11 @@ export const AGGREGATED_PARTITION_KEY = 'a';
  * @param streamName - the stream every record goes to.
  * @param predictedShard - the shard shared by every record, or `undefined` (then `records` has one).
  * @param records - non-empty, in deadline order; the array becomes the carrier's (not copied).
- * @param size - the exact size (`AggregateBuilder` / `AggregateSizer` `size`: the data length for one record, the
+ * @param size - the exact size (`AggregateBuilder.size`: the data length for one record, the
  *   aggregated size for more); the encoder checks it and throws on a mismatch (a bug, never data).
  * @param times - the earliest deadline and expiration when the caller already knows them (the
  *   reducer tracks them as items arrive); otherwise they are computed from `records`.
- * @param planned - the records already planned for encoding, in this order (the aggregator's
+ * @param planned - the records already staged for encoding, in this order (the aggregator's
  *   container); without it the records are encoded from scratch.
  * @returns the carrier; its `size` equals `data.length`.
  */

@@ -55,7 +55,7 @@ export interface ReducerBatch<T> {
   readonly expiration: number;
   /**
    * A container holding exactly `items`, in order, when the reducer has one (e.g. an aggregated
-   * record already planned item by item); `undefined` otherwise.
+   * record already staged item by item); `undefined` otherwise.
    */
   readonly container: ReducerContainer<T> | undefined;
 }
