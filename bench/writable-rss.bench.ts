@@ -1,9 +1,9 @@
 /**
  * Memory under a long Writable pipeline (issue 8): 1,000,000 records through
  * createKinesisWriteStream to the fault stub in a child process. Prints RSS and heap (after GC,
- * when run with --expose-gc as `npm run bench` does) every 2 s and the RSS spread after warm-up
+ * when run with --expose-gc as `npm run bench` does) every second and the RSS spread after warm-up
  * (the first 100,000 records); flat means a spread within 50 MB.
- * Run alone: node --expose-gc -r ts-node/register/transpile-only bench/writable-rss.bench.ts [records]
+ * Run alone: node --expose-gc -r ts-node/register/transpile-only bench/writable-rss.bench.ts [records] [maxOutstandingRecords]
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,9 +17,15 @@ function* generate(n: number): Generator<{ partitionKey: string; data: string }>
 
 async function main(): Promise<void> {
   const total = Number(process.argv[2] ?? 1_000_000);
+  const maxOutstandingRecords = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
   const stub = await startFaultyKinesisProcess({ streams: { s: 64 } });
   const client = createKinesisClient({ endpoint: stub.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-  const sink = createKinesisWriteStream({ client, streamName: 's', highWaterMark: 1000 });
+  const sink = createKinesisWriteStream({
+    client,
+    streamName: 's',
+    highWaterMark: 1000,
+    ...(maxOutstandingRecords === undefined ? {} : { maxOutstandingRecords }),
+  });
   let done = 0;
   let failed = 0;
   sink.on('result', (r: { success: boolean }) => {
@@ -34,9 +40,9 @@ async function main(): Promise<void> {
     const m = process.memoryUsage();
     if (done > total / 10) rss.push(m.rss);
     console.log(
-      `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${String(done).padStart(8)} results  rss ${(m.rss / 2 ** 20).toFixed(0)} MB  heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MB`,
+      `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${String(done).padStart(8)} results  rss ${(m.rss / 2 ** 20).toFixed(0)} MB  heap ${(m.heapUsed / 2 ** 20).toFixed(0)}/${(m.heapTotal / 2 ** 20).toFixed(0)} MB  arrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MB`,
     );
-  }, 2000);
+  }, 1000);
   await pipeline(Readable.from(generate(total)), sink);
   clearInterval(sampler);
   const seconds = (Date.now() - started) / 1000;
