@@ -6,18 +6,13 @@
  * 8 in flight. The difference to "SDK floor" is what our sending costs or saves per byte: the
  * request body with native base64 (lib/operators/internal/put-records-body.ts), the operator's
  * timeout and abort plumbing.
- *
- * The pre-aggregation below repeats sdk-floor.ts's on purpose (same entries, byte for byte); that
- * file's preparation is not exported, and it runs its driver when imported.
+ * Both references send the same entries (drivers/pre-aggregate.ts).
  */
-import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { from, lastValueFrom, tap } from 'rxjs';
-import { AggregateBuilder } from '../../../lib/codec/aggregation';
-import { hashKeyOfPartitionKey, hashKeyToDecimal } from '../../../lib/codec/hash';
 import { putRecords } from '../../../lib/operators/put-records';
 import type { KinesisRecord, PutRecordsBatch } from '../../../lib/records';
-import { buildShardTable, lookupShard } from '../../../lib/shards/shard-table';
 import { benchClient, main, runDriver, type Workload } from '../common';
+import { preAggregate } from './pre-aggregate';
 import { Batcher, type Entry, type Sender } from './sender';
 
 interface Prepared {
@@ -51,45 +46,9 @@ main(() =>
       client.destroy();
       return { note: `${requests} requests` };
     },
-    async (workload) => toBatches(workload, await aggregate(workload)),
+    async (workload) => toBatches(workload, await preAggregate(workload)),
   ),
 );
-
-/** The SDK floor's entries: every record aggregated per predicted shard, 51,200-byte aggregates. */
-async function aggregate(workload: Workload): Promise<Entry[]> {
-  const client = benchClient(workload.endpoint);
-  const listed = await client.send(new ListShardsCommand({ StreamName: workload.streamName }));
-  client.destroy();
-  const table = buildShardTable(
-    (listed.Shards ?? []).map((s) => ({
-      shardId: s.ShardId!,
-      startingHashKey: BigInt(s.HashKeyRange!.StartingHashKey!),
-      endingHashKey: BigInt(s.HashKeyRange!.EndingHashKey!),
-    })),
-  );
-  const open = new Map<string, { builder: AggregateBuilder; seqs: number[]; ehk: string }>();
-  const entries: Entry[] = [];
-  const close = (o: { builder: AggregateBuilder; seqs: number[]; ehk: string }): void => {
-    entries.push({ request: { Data: o.builder.encode(), PartitionKey: 'a', ExplicitHashKey: o.ehk }, seqs: o.seqs });
-  };
-  for (const r of workload.records) {
-    const key = hashKeyOfPartitionKey(r.partitionKey);
-    const shard = lookupShard(table, key)!;
-    let o = open.get(shard);
-    if (o !== undefined && o.builder.sizeIfAdded(r.partitionKey, undefined, r.data.length) > 51200) {
-      close(o);
-      o = undefined;
-    }
-    if (o === undefined) {
-      o = { builder: new AggregateBuilder(), seqs: [], ehk: hashKeyToDecimal(key) };
-      open.set(shard, o);
-    }
-    o.builder.add(r.partitionKey, undefined, r.data);
-    o.seqs.push(r.seq);
-  }
-  for (const o of open.values()) close(o);
-  return entries;
-}
 
 /** Cuts the entries into batches exactly as the baselines' `Batcher` does, as `putRecords` input. */
 async function toBatches(workload: Workload, entries: readonly Entry[]): Promise<Prepared> {
