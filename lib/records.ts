@@ -48,6 +48,11 @@ export interface RecordResult {
   /** On failure, the final attempt's code (never absent on failure: kpl.md §12 item 16). */
   readonly errorCode?: string;
   readonly errorMessage?: string;
+  /**
+   * Every attempt, oldest first. Read-only: the results of user records that went out in one
+   * aggregated record and arrived in the same ms share one frozen array (a copy per record was a
+   * measurable share of the producer's cost; copy it before changing it).
+   */
   readonly attempts: readonly Attempt[];
 }
 

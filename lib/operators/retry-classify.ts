@@ -331,7 +331,9 @@ function succeedAll(kr: KinesisRecord, shardId: string, sequenceNumber: string, 
     if (n === 0) {
       if (ur.arrival !== sharedArrival) {
         sharedArrival = ur.arrival;
-        shared = [{ startedAt, endedAt, delayMs: startedAt - ur.arrival, durationMs, success: true, shardId, sequenceNumber }];
+        // Shared by the results of every record that arrived in the same ms: frozen, so one user's
+        // mutation (the public type is readonly, plain JS can still try) cannot reach another's result.
+        shared = Object.freeze([Object.freeze({ startedAt, endedAt, delayMs: startedAt - ur.arrival, durationMs, success: true, shardId, sequenceNumber })]);
       }
       attempts = shared;
     } else {

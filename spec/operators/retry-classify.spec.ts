@@ -2,7 +2,7 @@ import { ValidationError } from '../../lib/config';
 import { from } from 'rxjs';
 import { DEFAULT_MAX_BACKOFF_MS, retrierOf, retryClassify, RetryClassifyOptions, ThrottleSignal } from '../../lib/operators/retry-classify';
 import { NON_RETRYABLE_ERROR_CODES } from '../../lib/operators/internal/retry-table';
-import type { Classified, SendOutcome } from '../../lib/records';
+import type { Attempt, Classified, SendOutcome } from '../../lib/records';
 import {
   answered,
   batchOf,
@@ -81,6 +81,11 @@ describe('retryClassify (kpl.md §8 table, row by row)', () => {
       expect(out.map((r) => r.record)).toEqual(urs.map((u) => u.record));
       // First attempts that are equal field for field share one read-only array; a retried record has its own.
       expect(out[1].attempts).toBe(out[0].attempts);
+      // Shared, so frozen: a mutation through one result must not reach its sibling's.
+      expect(Object.isFrozen(out[0].attempts)).toBe(true);
+      expect(Object.isFrozen(out[0].attempts[0])).toBe(true);
+      expect(() => (out[0].attempts as Attempt[]).push(success(1))).toThrow(TypeError);
+      expect(out[1].attempts).toHaveLength(1);
       expect(out[2].attempts).not.toBe(out[0].attempts);
       expect(urs[3].attempts).toEqual([earlier]); // the carrier is not changed
     });
