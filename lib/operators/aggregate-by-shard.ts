@@ -63,11 +63,12 @@ class AggregateContainer implements ReducerContainer<BufferedRecord> {
 
 /**
  * Emitted containers kept for reuse per subscription: a container's staging buffers grow to an
- * aggregated record's size once (~64 KiB at the default 51,200), then serve batch after batch. A
- * busy shard gives its container back as it takes the next, so a handful suffices; more covers a
- * flush of many shards at once. At most this many × ~64 KiB stay allocated between batches.
+ * aggregated record's size once (64 KiB at the default 51,200), then serve batch after batch. A
+ * busy shard gives its container back as it takes the next; the pool covers a flush (or a wave of
+ * deadlines) of up to this many shards at once, so the next wave does not grow new buffers. At
+ * most this many × ~64 KiB stay allocated between batches (the peak the shards already used).
  */
-const POOL_SIZE = 64;
+const POOL_SIZE = 256;
 
 /**
  * Packs buffered records of one predicted shard into Kinesis records: aggregated when several,

@@ -65,7 +65,7 @@ export interface ReducerOptions<T extends Timed, C extends ReducerContainer<T>> 
   readonly countLimit: number;
   /** A batch closes as soon as its size is ≥ this; packed batches are ≤ this unless one item is larger. */
   readonly sizeLimit: number;
-  /** A fresh, empty container. Called once per batch, never per item. */
+  /** A fresh, empty container. Called when a batch gets its first item (and when packing a batch out of order), never per item. */
   readonly newContainer: () => C;
   /** Consulted after each add that triggers no other flush: true packs a batch now. */
   readonly flushPredicate?: (item: T, container: C) => boolean;
@@ -139,7 +139,12 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
   private readonly fire: () => void;
 
   private items: T[] = [];
-  private container: C;
+  /**
+   * The container of `items`; null exactly when `items` is empty, so it is taken from
+   * `newContainer` at the first add (a reducer dropped or closed while empty holds none, and an
+   * emptied batch's container can be handed back and reused by the caller).
+   */
+  private container: C | null = null;
   private minDeadline = Infinity;
   private maxDeadline = -Infinity;
   private minExpiration = Infinity;
@@ -155,7 +160,6 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
     this.flushPredicate = options.flushPredicate;
     this.scheduler = options.scheduler;
     this.onDeadline = options.onDeadline;
-    this.container = options.newContainer();
     this.fire = () => this.onTimer();
   }
 
@@ -169,10 +173,12 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
 
   add(item: T): readonly ReducerBatch<T>[] {
     const d = deadlineOf(item);
-    const sizeBefore = this.container.size;
+    let container = this.container;
+    if (container === null) this.container = container = this.newContainer();
+    const sizeBefore = container.size;
     const expirationBefore = this.minExpiration;
     this.items.push(item);
-    this.container.add(item);
+    container.add(item);
     if (d < this.minDeadline) this.minDeadline = d;
     if (d >= this.maxDeadline) this.maxDeadline = d;
     else this.sorted = false;
@@ -180,7 +186,7 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
 
     let out: ReducerBatch<T>[] | undefined;
     if (
-      this.container.size > this.sizeLimit &&
+      container.size > this.sizeLimit &&
       this.sorted &&
       this.items.length > 1 &&
       sizeBefore <= this.sizeLimit &&
@@ -189,7 +195,7 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
       // Fast path, same result as packing: the item that went over is last in deadline order, so
       // it is the first one left out, and the batch is exactly the items before it, which fit.
       out = [this.splitOffLast(item, d, sizeBefore, expirationBefore)];
-    } else if (this.isFull() || (this.flushPredicate !== undefined && this.flushPredicate(item, this.container))) {
+    } else if (this.isFull() || (this.flushPredicate !== undefined && this.flushPredicate(item, container))) {
       out = [this.packOne()];
     }
     if (out === undefined) {
@@ -217,20 +223,27 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
     this.reset([]);
   }
 
-  private isFull(): boolean {
-    return this.container.count >= this.countLimit || this.container.size >= this.sizeLimit;
+  /** The container of the live items (only called while there are some). */
+  private live(): C {
+    return this.container as C;
   }
 
-  /** Makes `items` the live set, with a fresh container holding them. */
+  private isFull(): boolean {
+    const container = this.live();
+    return container.count >= this.countLimit || container.size >= this.sizeLimit;
+  }
+
+  /** Makes `items` the live set, with a fresh container holding them (none when empty). */
   private reset(items: T[]): void {
     this.items = items;
-    this.container = this.newContainer();
+    const container = items.length === 0 ? null : this.newContainer();
+    this.container = container;
     this.minDeadline = Infinity;
     this.maxDeadline = -Infinity;
     this.minExpiration = Infinity;
     this.sorted = true;
     for (const item of items) {
-      this.container.add(item);
+      (container as C).add(item);
       const d = deadlineOf(item);
       if (d < this.minDeadline) this.minDeadline = d;
       if (d > this.maxDeadline) this.maxDeadline = d;
@@ -242,7 +255,7 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
   private splitOffLast(last: T, lastDeadline: number, sizeBefore: number, expiration: number): ReducerBatch<T> {
     const items = this.items;
     items.pop();
-    const previous = this.container;
+    const previous = this.live();
     let container: ReducerContainer<T> | undefined;
     if (previous.removeLast !== undefined) {
       previous.removeLast();
@@ -251,8 +264,9 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
     // Deadlines are in order, so the batch's earliest is its first item's.
     const batch: ReducerBatch<T> = { items, size: sizeBefore, deadline: this.minDeadline, expiration, container };
     this.items = [last];
-    this.container = this.newContainer();
-    this.container.add(last);
+    const next = this.newContainer();
+    next.add(last);
+    this.container = next;
     this.minDeadline = lastDeadline;
     this.maxDeadline = lastDeadline;
     this.minExpiration = last.expiration;
@@ -263,14 +277,15 @@ class DeadlineReducer<T extends Timed, C extends ReducerContainer<T>> implements
   /** One batch: the items in deadline order up to the limits; the rest stays live. */
   private packOne(): ReducerBatch<T> {
     const { countLimit, sizeLimit } = this;
-    if (this.sorted && this.container.count <= countLimit && this.container.size <= sizeLimit) {
+    const container = this.live();
+    if (this.sorted && container.count <= countLimit && container.size <= sizeLimit) {
       // The whole live set; state is reset before anyone sees the batch.
       const batch: ReducerBatch<T> = {
         items: this.items,
-        size: this.container.size,
+        size: container.size,
         deadline: this.minDeadline,
         expiration: this.minExpiration,
-        container: this.container,
+        container,
       };
       this.reset([]);
       return batch;
