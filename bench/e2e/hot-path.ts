@@ -3,9 +3,11 @@
  * aggregateByShard → rateLimitPerShard → collectBatches over `from(records)` (the e2e workload:
  * 100 B records, 1,000 keys, 256 even shards). Steadier than the e2e run for comparing changes to
  * these stages (no stub, no sockets): prints records/s and CPU µs per record, best of 5.
+ * `--keys 1000000` with 1,000,000 records gives every record its own partition key (issue 9's
+ * distinct-key case: one md5 and one key-table entry per record).
  *
  * ```text
- * node -r ts-node/register/transpile-only bench/e2e/hot-path.ts [records=1000000]
+ * node -r ts-node/register/transpile-only bench/e2e/hot-path.ts [records=1000000] [--keys 1000]
  * ```
  */
 import { from, lastValueFrom, count, filter } from 'rxjs';
@@ -17,8 +19,11 @@ import { buildShardTable, lookupShard } from '../../lib/shards/shard-table';
 import type { BufferedRecord, KinesisRecord } from '../../lib/records';
 import { evenShards } from '../../lib/testing/faulty-kinesis';
 
-const n = Number(process.argv[2] ?? 1000000);
-const keys = 1000;
+const args = process.argv.slice(2);
+const keysAt = args.indexOf('--keys');
+const keys = keysAt >= 0 ? Number(args[keysAt + 1]) : 1000;
+const positional = args.filter((_, i) => i !== keysAt && i !== keysAt + 1);
+const n = Number(positional[0] ?? 1000000);
 const bytes = 100;
 const table = buildShardTable(evenShards(256));
 const shardMap: ShardMapLike = { predictKey: (key) => lookupShard(table, key), failure: undefined };
@@ -51,7 +56,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < 5; i++) runs.push(await once());
   const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   console.log(
-    `hot path (predict → aggregate → limit → collect), ${n.toLocaleString('en-US')} × ${bytes} B, ${keys} keys, 256 shards: ` +
+    `hot path (predict → aggregate → limit → collect), ${n.toLocaleString('en-US')} × ${bytes} B, ${keys.toLocaleString('en-US')} keys, 256 shards: ` +
       `${Math.round(n / best.seconds).toLocaleString('en-US')} records/s, ${((best.cpu * 1e6) / n).toFixed(2)} µs CPU/record (best of 5; ${best.batches} requests)`,
   );
 }
