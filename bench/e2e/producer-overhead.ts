@@ -12,9 +12,12 @@
 import { ListShardsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { count, from, lastValueFrom } from 'rxjs';
 import { kinesisProducer } from '../../lib/producer/kinesis-producer';
+import { KinesisProducer } from '../../lib/producer/kinesis-producer-class';
 import { evenShards } from '../../lib/testing/faulty-kinesis';
 
 const n = Number(process.argv[2] ?? 1000000);
+const mode = process.argv[3] ?? 'operator';
+if (mode !== 'operator' && mode !== 'class') throw new Error(`mode ${mode}: operator or class`);
 const keys = 1000;
 const bytes = 100;
 const shards = evenShards(256);
@@ -48,10 +51,28 @@ const all = Buffer.allocUnsafe(n * bytes);
 for (let i = 0; i < all.length; i++) all[i] = 0x61 + ((i * 7 + (i >>> 7)) % 26);
 const records = Array.from({ length: n }, (_, i) => ({ partitionKey: pks[i % keys], data: new Uint8Array(all.buffer, all.byteOffset + i * bytes, bytes) }));
 
+async function viaOperator(): Promise<number> {
+  return lastValueFrom(from(records).pipe(kinesisProducer({ client, streamName: 'bench', overflow: 'buffer' }), count()));
+}
+
+async function viaClass(): Promise<number> {
+  const producer = new KinesisProducer({ client, streamName: 'bench' });
+  let results = 0;
+  const done = (): void => {
+    results++;
+  };
+  for (let i = 0; i < n; i++) {
+    void producer.put(records[i]).then(done);
+    if (i % 1000 === 999) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await producer.close();
+  return results;
+}
+
 async function once(): Promise<{ seconds: number; cpu: number }> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const results = await lastValueFrom(from(records).pipe(kinesisProducer({ client, streamName: 'bench', overflow: 'buffer' }), count()));
+  const results = await (mode === 'class' ? viaClass() : viaOperator());
   if (results !== n) throw new Error(`${results} results for ${n} records`);
   const c = process.cpuUsage(cpu0);
   return { seconds: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
@@ -62,7 +83,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < 3; i++) runs.push(await once());
   const best = runs.reduce((a, b) => (b.cpu < a.cpu ? b : a));
   console.log(
-    `producer without SDK/network, ${n.toLocaleString('en-US')} × ${bytes} B, ${keys} keys, 256 shards: ` +
+    `${mode === 'class' ? 'KinesisProducer.put' : 'kinesisProducer'} without SDK/network, ${n.toLocaleString('en-US')} × ${bytes} B, ${keys} keys, 256 shards: ` +
       `${Math.round(n / best.seconds).toLocaleString('en-US')} records/s wall, ${((best.cpu * 1e6) / n).toFixed(2)} µs CPU/record (best of 3)`,
   );
 }
