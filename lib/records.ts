@@ -82,6 +82,20 @@ export interface BufferedRecord {
   readonly expiration: number;
   /** Every attempt so far, oldest first. */
   readonly attempts: readonly Attempt[];
+  /**
+   * `data.byteLength`, read once when the carrier is built. Stages that need the size later (the
+   * results' byte counts, long after arrival) read it here: the carrier is still in cache then, the
+   * user's `Uint8Array` no longer is. Set by `shardPredict`; a carrier built by hand may leave it out
+   * (readers then fall back to `data.byteLength`, `dataBytesOf` in `operators/internal/attempts.ts`).
+   */
+  readonly dataBytes?: number;
+  /**
+   * Opaque to every stage, copied unchanged by every copy of the carrier: what the producer put the
+   * record with, handed back with its result (the class's per-put entry), so a result finds its put
+   * without a lookup by record. Internal: `undefined` for carriers of the public operators.
+   * @internal
+   */
+  readonly token?: unknown;
 }
 
 /**

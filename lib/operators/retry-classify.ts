@@ -143,12 +143,12 @@ export function retryClassify(options: RetryClassifyOptions = {}): OperatorFunct
 
 /**
  * Where the Retrier's verdicts go, one call per user record, in the order {@link retryClassify}
- * emits them. `dataBytes` is the record's payload size (its carrier's `data.byteLength`), which
- * the producer's outstanding-bytes count needs and would otherwise recompute from the user's record.
+ * emits them. A result comes with the carrier it was made from: the producer reads its payload size
+ * (`dataBytesOf`) and its `token` there, both warm, instead of going back to the user's record.
  * @internal
  */
 export interface RetrierSink {
-  result(result: RecordResult, dataBytes: number): void;
+  result(result: RecordResult, carrier: BufferedRecord): void;
   retry(record: BufferedRecord): void;
   error(err: unknown): void;
   complete(): void;
@@ -306,7 +306,7 @@ function classifyOutcome(outcome: SendOutcome, r: Retrier, sink: RetrierSink, ho
 /** Every user record of `krs` fails at once with one attempt (`code`, `message`). */
 function failAll(krs: readonly KinesisRecord[], startedAt: number, endedAt: number, code: string, message: string, sink: RetrierSink): void {
   for (const kr of krs) {
-    for (const ur of kr.records) sink.result(failedResult(ur, failedAttempt(ur, startedAt, endedAt, code, message)), ur.data.byteLength);
+    for (const ur of kr.records) sink.result(failedResult(ur, failedAttempt(ur, startedAt, endedAt, code, message)), ur);
   }
 }
 
@@ -340,7 +340,7 @@ function succeedAll(kr: KinesisRecord, shardId: string, sequenceNumber: string, 
       const attempt: Attempt = { startedAt, endedAt, delayMs: startedAt - previous[n - 1].endedAt, durationMs, success: true, shardId, sequenceNumber };
       attempts = [...previous, attempt];
     }
-    sink.result({ record: ur.record, success: true, shardId, sequenceNumber, attempts }, ur.data.byteLength);
+    sink.result({ record: ur.record, success: true, shardId, sequenceNumber, attempts }, ur);
   }
 }
 
@@ -386,7 +386,7 @@ function classifySuccess(
         shardId: actual,
         sequenceNumber: entry.SequenceNumber,
       });
-      sink.result(successResult(ur, attempt), ur.data.byteLength);
+      sink.result(successResult(ur, attempt), ur);
     } else {
       const message = `Record did not end up in expected shard: ${reason}; it was written there, so the retry writes a duplicate`;
       retryNotExpired(ur, failedAttempt(ur, outcome.startedAt, outcome.endedAt, RETRIER_ERROR_CODES.wrongShard, message), r, sink);
@@ -400,7 +400,7 @@ function classifyError(kr: KinesisRecord, code: string, message: string, outcome
   if (throttled && kr.predictedShard !== undefined) r.onThrottled?.({ streamName: kr.streamName, shardId: kr.predictedShard });
   for (const ur of kr.records) {
     const attempt = failedAttempt(ur, outcome.startedAt, outcome.endedAt, code, message);
-    if (action === 'fail') sink.result(failedResult(ur, attempt), ur.data.byteLength);
+    if (action === 'fail') sink.result(failedResult(ur, attempt), ur);
     else retryNotExpired(ur, attempt, r, sink);
   }
 }
@@ -411,7 +411,7 @@ function retryNotExpired(record: BufferedRecord, attempt: Attempt, r: Retrier, s
   const now = r.scheduler.now();
   if (now > record.expiration) {
     const expired = failedAttempt(tried, now, now, RETRIER_ERROR_CODES.expired, 'Record has reached expiration');
-    sink.result(failedResult(tried, expired), record.data.byteLength);
+    sink.result(failedResult(tried, expired), record);
     return;
   }
   const failures = tried.attempts.reduce((n, a) => (a.success ? n : n + 1), 0);

@@ -40,7 +40,8 @@ export const VALIDATION_ERROR_CODE = 'ValidationError';
  * source:  -a-b-c-|
  * result:  -A-B-C-|      recordMaxBufferedTimeMs 100, recordTtlMs 30000
  *                        A = { record: a, predictedShard: map.predictKey(md5(a.partitionKey)),
- *                              arrival: 1, deadline: 101, expiration: 30001, attempts: [] }
+ *                              arrival: 1, deadline: 101, expiration: 30001, attempts: [],
+ *                              dataBytes: a.data's bytes, token: undefined }
  *                        B = a failed RecordResult if b is invalid (the stream goes on)
  * ```
  *
@@ -59,84 +60,17 @@ export const VALIDATION_ERROR_CODE = 'ValidationError';
  * @throws ValidationError at creation for a bad option.
  */
 export function shardPredict(options: ShardPredictOptions): OperatorFunction<UserRecord, BufferedRecord | RecordResult> {
-  if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
-  const { recordMaxBufferedTimeMs, recordTtlMs, maxUserRecordSize } = resolveConfig(options);
-  const { shardMap, streamName, scheduler = asyncScheduler } = options;
-  const isMap = typeof shardMap === 'object' && shardMap !== null && typeof shardMap.predictKey === 'function';
-  if (!isMap && typeof shardMap !== 'function') {
-    throw new ValidationError('shardMap', shardMap, 'a ShardMap, or a function from a stream name to one');
-  }
-  if (streamName !== undefined && (typeof streamName !== 'string' || streamName.length === 0)) {
-    throw new ValidationError('streamName', streamName, 'a non-empty string');
-  }
-  const mapOf = isMap ? () => shardMap : (shardMap as (name: string) => ShardMapLike);
-  const prepareOptions = { defaultStreamName: streamName, maxUserRecordSize };
-
-  const defaultStreamValid = typeof streamName === 'string' && streamName.trim().length > 0;
-
+  const predict = recordPredictor(options);
+  const { scheduler = asyncScheduler } = options;
   return (source) =>
     new Observable<BufferedRecord | RecordResult>((subscriber) => {
       // Arrival stamps: one clock read per burst of records, not per record (internal/clock.ts).
       const clock = burstClock(scheduler);
-
-      const emit = (record: UserRecord, prepared: PreparedRecord, now: number): void => {
-        const map = mapOf(prepared.streamName);
-        const failure = map.failure;
-        if (failure !== undefined) {
-          subscriber.next(failed(record, [], now, failure.errorCode, failure.errorMessage));
-          return;
-        }
-        subscriber.next(buffered(record, prepared.streamName, prepared.data, prepared.hashKey, prepared.explicitHashKey, map, now));
-      };
-
-      const buffered = (
-        record: UserRecord,
-        stream: string,
-        data: Uint8Array,
-        hashKey: HashKey,
-        explicitHashKey: string | undefined,
-        map: ShardMapLike,
-        now: number,
-      ): BufferedRecord => ({
-        record,
-        streamName: stream,
-        data,
-        hashKey,
-        explicitHashKey,
-        predictedShard: map.predictKey(hashKey),
-        arrival: now,
-        deadline: Math.min(now + recordMaxBufferedTimeMs, Number.MAX_SAFE_INTEGER),
-        expiration: Math.min(now + recordTtlMs, Number.MAX_SAFE_INTEGER),
-        attempts: NO_ATTEMPTS,
-      });
-
       const subscription = source.subscribe({
-        // The hot path. `guard` written out (its rest arguments allocate per call), and the common
-        // record — bytes, a short key, no explicit hash key, no stream of its own — checked inline
-        // without prepareRecord's intermediate object; anything else goes through prepareRecord.
+        // `guard` written out: its rest arguments allocate per call.
         next: (record: UserRecord) => {
           try {
-            const now = clock();
-            if (defaultStreamValid && isMap && typeof record === 'object' && record !== null && isPlainFast(record, maxUserRecordSize)) {
-              const { partitionKey, data } = record as { partitionKey: string; data: Uint8Array };
-              {
-                const map = shardMap as ShardMapLike;
-                const failure = map.failure;
-                if (failure !== undefined) subscriber.next(failed(record, [], now, failure.errorCode, failure.errorMessage));
-                else subscriber.next(buffered(record, streamName as string, data, hashKeyOfPartitionKey(partitionKey), undefined, map, now));
-                return;
-              }
-            }
-            let prepared: PreparedRecord;
-            try {
-              prepared = prepareRecord(record, prepareOptions);
-            } catch (err) {
-              // prepareRecord throws only ValidationErrors (a throwing getter included); anything else is a bug.
-              if (!(err instanceof ValidationError)) throw err;
-              subscriber.next(failed(record, [], now, VALIDATION_ERROR_CODE, err.message));
-              return;
-            }
-            emit(record, prepared, now);
+            subscriber.next(predict(record, undefined, clock()));
           } catch (err) {
             subscriber.error(err);
           }
@@ -146,6 +80,80 @@ export function shardPredict(options: ShardPredictOptions): OperatorFunction<Use
       });
       return () => subscription.unsubscribe();
     });
+}
+
+/**
+ * What {@link shardPredict} does to one record, for a caller that feeds records itself: the
+ * producer's pipeline, which puts each record with a `token` the carrier keeps (`BufferedRecord.token`).
+ * @internal
+ *
+ * @param options - as {@link shardPredict}'s (checked here, throwing as shardPredict does).
+ * @returns a function from a record, its token and its arrival time to its carrier or failed result;
+ *   it throws only on a bug (a ValidationError becomes a failed result).
+ */
+export function recordPredictor(options: ShardPredictOptions): (record: UserRecord, token: unknown, now: number) => BufferedRecord | RecordResult {
+  if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
+  const { recordMaxBufferedTimeMs, recordTtlMs, maxUserRecordSize } = resolveConfig(options);
+  const { shardMap, streamName } = options;
+  const isMap = typeof shardMap === 'object' && shardMap !== null && typeof shardMap.predictKey === 'function';
+  if (!isMap && typeof shardMap !== 'function') {
+    throw new ValidationError('shardMap', shardMap, 'a ShardMap, or a function from a stream name to one');
+  }
+  if (streamName !== undefined && (typeof streamName !== 'string' || streamName.length === 0)) {
+    throw new ValidationError('streamName', streamName, 'a non-empty string');
+  }
+  const mapOf = isMap ? () => shardMap : (shardMap as (name: string) => ShardMapLike);
+  const prepareOptions = { defaultStreamName: streamName, maxUserRecordSize };
+  const defaultStreamValid = typeof streamName === 'string' && streamName.trim().length > 0;
+
+  // One literal shape for every carrier (dataBytes and token always present: one hidden class).
+  const buffered = (
+    record: UserRecord,
+    stream: string,
+    data: Uint8Array,
+    hashKey: HashKey,
+    explicitHashKey: string | undefined,
+    map: ShardMapLike,
+    now: number,
+    token: unknown,
+  ): BufferedRecord => ({
+    record,
+    streamName: stream,
+    data,
+    hashKey,
+    explicitHashKey,
+    predictedShard: map.predictKey(hashKey),
+    arrival: now,
+    deadline: Math.min(now + recordMaxBufferedTimeMs, Number.MAX_SAFE_INTEGER),
+    expiration: Math.min(now + recordTtlMs, Number.MAX_SAFE_INTEGER),
+    attempts: NO_ATTEMPTS,
+    dataBytes: data.length,
+    token,
+  });
+
+  // The hot path: the common record — bytes, a short key, no explicit hash key, no stream of its
+  // own — checked inline without prepareRecord's intermediate object; anything else goes through prepareRecord.
+  return (record, token, now) => {
+    if (defaultStreamValid && isMap && typeof record === 'object' && record !== null && isPlainFast(record, maxUserRecordSize)) {
+      const { partitionKey, data } = record as { partitionKey: string; data: Uint8Array };
+      const map = shardMap as ShardMapLike;
+      const failure = map.failure;
+      if (failure !== undefined) return failed(record, [], now, failure.errorCode, failure.errorMessage);
+      return buffered(record, streamName as string, data, hashKeyOfPartitionKey(partitionKey), undefined, map, now, token);
+    }
+    let prepared: PreparedRecord;
+    try {
+      prepared = prepareRecord(record, prepareOptions);
+    } catch (err) {
+      // prepareRecord throws only ValidationErrors (a throwing getter included); anything else is a bug.
+      if (!(err instanceof ValidationError)) throw err;
+      return failed(record, [], now, VALIDATION_ERROR_CODE, err.message);
+    }
+    const map = mapOf(prepared.streamName);
+    const failure = map.failure;
+    if (failure !== undefined) return failed(record, [], now, failure.errorCode, failure.errorMessage);
+    return buffered(record, prepared.streamName, prepared.data, prepared.hashKey, prepared.explicitHashKey, map, now, token);
+  };
 }
 
 /**

@@ -10,13 +10,13 @@
  * - `close()` leaves nothing pending and releases timers and sockets (aiokpl B4).
  * - A failed result says why (`errorCode`, `errorMessage`; #54).
  */
-import { asyncScheduler, Observable, Subject, type Subscriber, type Subscription } from 'rxjs';
+import { asyncScheduler, Observable, Subject } from 'rxjs';
 import { type ProducerConfig, ValidationError } from '../config';
 import { rejectedResult } from '../operators/internal/attempts';
 import { validateRecord } from '../operators/internal/prepare-record';
 import type { RecordResult, UserRecord } from '../records';
 import { createKinesisClient } from './create-kinesis-client';
-import { kinesisProducer, type KinesisProducerOperator, type KinesisProducerOptions, resolveProducerOptions } from './kinesis-producer';
+import { createProducer, type KinesisProducerOptions, type OpenProducer, type Producer, resolveProducerOptions } from './kinesis-producer';
 import type { MetricReading } from '../metrics/metrics-recorder';
 import type { MetricsSink } from '../metrics/metrics-sink';
 import { startMetricsUploader, type MetricsUploader } from '../metrics/metrics-uploader';
@@ -43,6 +43,11 @@ export class ProducerClosedError extends Error {
   }
 }
 
+/**
+ * One put. Admitted, it is the token its record carries through the pipeline (`BufferedRecord.token`)
+ * and comes back with the record's result: a put finds its result without a lookup by record, and
+ * puts of the very same record object each get their own.
+ */
 interface Entry {
   readonly record: UserRecord;
   readonly bytes: number;
@@ -50,7 +55,8 @@ interface Entry {
   readonly resolve: (result: RecordResult) => void;
   /** Called once the record is inside the pipeline (the producer had room). */
   onAdmitted: (() => void) | undefined;
-  /** Another put of the very same record object, waiting for its own result. */
+  /** Neighbours in the list of admitted puts without a result (only a pipeline bug walks it). */
+  prev: Entry | undefined;
   next: Entry | undefined;
 }
 
@@ -81,19 +87,18 @@ export class KinesisProducer {
   private readonly options: KinesisProducerClassOptions;
   private readonly ownsClient: boolean;
   private readonly client: KinesisProducerOptions['client'];
-  /** The operator's source, fed directly (a Subject's next allocates a closure per record). */
-  private input: Subscriber<UserRecord> | undefined;
   private readonly flush$ = new Subject<void>();
   private readonly resultsSubject = new Subject<RecordResult>();
-  private readonly subscription: Subscription;
-  private readonly operator: KinesisProducerOperator;
+  /** The producer's pipelines, fed directly with each put's entry as the token (not through the operator). */
+  private readonly producer: Producer;
+  private readonly open: OpenProducer<Entry>;
   private readonly uploader: MetricsUploader | undefined;
   /**
-   * Admitted records by identity, to find a result's put: only admitted ones, so the map stays at
-   * most `maxOutstandingRecords` entries however many puts wait (a map of every pending put cost a
-   * cache-missing lookup in a map of up to a million entries per result).
+   * Admitted puts without a result, oldest first: a list, not a map by record (a lookup per result
+   * cost more than the rest of the class), linked so a result unlinks its entry in O(1).
    */
-  private readonly entries = new Map<UserRecord, Entry>();
+  private admittedHead: Entry | undefined;
+  private admittedTail: Entry | undefined;
   private readonly waiting: Entry[] = [];
   private waitingHead = 0;
   private barriers: Barrier[] = [];
@@ -113,12 +118,12 @@ export class KinesisProducer {
     this.validateOptions = { defaultStreamName: options.streamName, maxUserRecordSize: this.config.maxUserRecordSize };
     this.client = client;
     this.results$ = this.resultsSubject.asObservable();
-    const operator = (this.operator = kinesisProducer({
+    const producer = (this.producer = createProducer({
       ...options,
       client,
       flush$: this.flush$,
       overflow: 'buffer',
-      // The class holds the limits itself (outside the pipeline), so the operator never overflows.
+      // The class holds the limits itself (outside the pipeline), so the producer never overflows.
       maxOutstandingRecords: Number.MAX_SAFE_INTEGER,
       maxOutstandingBytes: Number.MAX_SAFE_INTEGER,
     }));
@@ -129,19 +134,13 @@ export class KinesisProducer {
       options.metricsSink === undefined
         ? undefined
         : startMetricsUploader({
-            recorder: operator.metrics,
+            recorder: producer.metrics,
             sink: options.metricsSink,
             ...(options.metricsUploadDelayMs !== undefined ? { uploadDelayMs: options.metricsUploadDelayMs } : {}),
             ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
           });
-    const input$ = new Observable<UserRecord>((subscriber) => {
-      this.input = subscriber;
-      return () => {
-        this.input = undefined;
-      };
-    });
-    this.subscription = input$.pipe(operator).subscribe({
-      next: (result) => this.onResult(result),
+    this.open = producer.open<Entry>({
+      result: (result, entry) => this.onResult(result, entry),
       error: (err: unknown) => this.onFatal(err),
       complete: () => this.subscriptionDone(),
     });
@@ -157,7 +156,7 @@ export class KinesisProducer {
    * @example producer.getMetrics('UserRecordsPut', 10) // success rate: sum / count
    */
   getMetrics(name?: string, windowSeconds?: number): MetricReading[] {
-    return this.operator.getMetrics(name, windowSeconds);
+    return this.producer.getMetrics(name, windowSeconds);
   }
 
   /** Records accepted and not yet terminal (puts still waiting for room are not counted). */
@@ -190,7 +189,7 @@ export class KinesisProducer {
       return Promise.reject(new ValidationError('record', record, `an object whose fields can be read (reading it threw: ${reason})`));
     }
     return new Promise<RecordResult>((resolve) => {
-      const entry: Entry = { record, bytes: recordBytes(record), seq: ++this.seq, resolve, onAdmitted, next: undefined };
+      const entry: Entry = { record, bytes: recordBytes(record), seq: ++this.seq, resolve, onAdmitted, prev: undefined, next: undefined };
       if (this.waitingHead === this.waiting.length && this.hasRoom(entry.bytes)) this.admit(entry);
       else this.waiting.push(entry);
     });
@@ -218,9 +217,9 @@ export class KinesisProducer {
     if (this.closing === undefined) {
       this.closing = (async () => {
         await this.flush();
-        this.input?.complete();
+        this.open.complete();
         await this.done;
-        this.subscription.unsubscribe();
+        this.open.close();
         this.flush$.complete();
         this.resultsSubject.complete();
         await this.uploader?.stop();
@@ -238,19 +237,16 @@ export class KinesisProducer {
   }
 
   private admit(entry: Entry): void {
-    // Puts of one record object are admitted in put order, so its results resolve them in that order.
-    const same = this.entries.get(entry.record);
-    if (same === undefined) this.entries.set(entry.record, entry);
-    else {
-      let last = same;
-      while (last.next !== undefined) last = last.next;
-      last.next = entry;
-    }
+    const tail = this.admittedTail;
+    entry.prev = tail;
+    if (tail === undefined) this.admittedHead = entry;
+    else tail.next = entry;
+    this.admittedTail = entry;
     this.heldRecords++;
     this.heldBytes += entry.bytes;
     const onAdmitted = entry.onAdmitted;
     entry.onAdmitted = undefined;
-    this.input?.next(entry.record);
+    this.open.put(entry.record, entry.bytes, entry);
     onAdmitted?.();
   }
 
@@ -271,11 +267,13 @@ export class KinesisProducer {
     if (admitted && this.barriers.length > 0) this.flush$.next();
   }
 
-  private onResult(result: RecordResult): void {
-    const entry = this.entries.get(result.record);
-    if (entry === undefined) return; // cannot happen: every result is for a record we put
-    if (entry.next === undefined) this.entries.delete(result.record);
-    else this.entries.set(result.record, entry.next);
+  private onResult(result: RecordResult, entry: Entry): void {
+    const { prev, next } = entry;
+    if (prev === undefined) this.admittedHead = next;
+    else prev.next = next;
+    if (next === undefined) this.admittedTail = prev;
+    else next.prev = prev;
+    entry.prev = entry.next = undefined;
     this.heldRecords--;
     this.heldBytes -= entry.bytes;
     if (this.resultsSubject.observed) this.resultsSubject.next(result);
@@ -293,12 +291,8 @@ export class KinesisProducer {
     // Only a bug inside the pipeline gets here: fail what is pending rather than hang it.
     const message = err instanceof Error ? err.message : String(err);
     const now = (this.options.scheduler ?? asyncScheduler).now();
-    for (const head of this.entries.values()) {
-      for (let e: Entry | undefined = head; e !== undefined; e = e.next) {
-        e.resolve(rejectedResult(e.record, 'InternalError', message, now));
-      }
-    }
-    this.entries.clear();
+    for (let e = this.admittedHead; e !== undefined; e = e.next) e.resolve(rejectedResult(e.record, 'InternalError', message, now));
+    this.admittedHead = this.admittedTail = undefined;
     for (let i = this.waitingHead; i < this.waiting.length; i++) {
       const e = this.waiting[i];
       e.resolve(rejectedResult(e.record, 'InternalError', message, now));

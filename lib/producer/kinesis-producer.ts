@@ -27,7 +27,6 @@ import { createMetricsRecorder, type MetricReading, type MetricsRecorder } from 
 import { type ProducerConfig, resolveConfig, ValidationError } from '../config';
 import { recordBytes } from './record-bytes';
 import { rejectedResult } from '../operators/internal/attempts';
-import { guard } from '../operators/internal/guard';
 import type { RecordResult, UserRecord } from '../records';
 import { startStreamPipeline, type StreamPipeline } from './stream-pipeline';
 
@@ -123,6 +122,75 @@ export function resolveProducerOptions(options: KinesisProducerOptions): Produce
  * @throws ValidationError at once for a bad option (naming the field, value and allowed range).
  */
 export function kinesisProducer(options: KinesisProducerOptions): KinesisProducerOperator {
+  const producer = createProducer(options);
+  const operator = (source: Observable<UserRecord>): Observable<RecordResult> =>
+    new Observable<RecordResult>((subscriber) => {
+      const open = producer.open<undefined>({
+        result: (result) => subscriber.next(result),
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+      const sourceSubscription = source.subscribe({
+        next: (record: UserRecord) => open.put(record, recordBytes(record), undefined),
+        error: (err: unknown) => {
+          open.close();
+          subscriber.error(err);
+        },
+        complete: () => open.complete(),
+      });
+      return () => {
+        sourceSubscription.unsubscribe();
+        open.close();
+      };
+    });
+  return Object.assign(operator, { outstanding$: producer.outstanding$, metrics: producer.metrics, getMetrics: producer.getMetrics });
+}
+
+/**
+ * Where an open producer's results go: each with the token its record was put with.
+ * @internal
+ */
+export interface ProducerSink<T> {
+  result(result: RecordResult, token: T): void;
+  /** A bug inside the pipeline (Kinesis failures are results): nothing more comes. */
+  error(err: unknown): void;
+  /** After `complete()`, once every record has its result. */
+  complete(): void;
+}
+
+/**
+ * One subscription of {@link kinesisProducer} without the Observable around it: what the operator
+ * and the `KinesisProducer` class share. The class puts each record with its own per-put entry as
+ * the token and gets it back with the result (carried on the record's carrier through the whole
+ * pipeline), so it needs no map from records to puts.
+ * @internal
+ */
+export interface OpenProducer<T> {
+  /** One record from the source; `bytes` is its `recordBytes` (measured once by the caller). */
+  put(record: UserRecord, bytes: number, token: T): void;
+  /** The source is done: what is buffered is sent at once; the sink completes after the last result. */
+  complete(): void;
+  /** Unsubscribe: timers, shard maps and in-flight requests are released; pending records get nothing. */
+  close(): void;
+}
+
+/**
+ * What {@link kinesisProducer} builds once per call: checked options, the metrics and the
+ * outstanding count shared by every subscription, and `open` for each subscription.
+ * @internal
+ */
+export interface Producer {
+  open<T>(sink: ProducerSink<T>): OpenProducer<T>;
+  readonly outstanding$: Observable<OutstandingCount>;
+  readonly metrics: MetricsRecorder;
+  getMetrics(name?: string, windowSeconds?: number): MetricReading[];
+}
+
+/**
+ * {@link kinesisProducer} as an internal {@link Producer}; throws as kinesisProducer does for a bad option.
+ * @internal
+ */
+export function createProducer(options: KinesisProducerOptions): Producer {
   const config = resolveProducerOptions(options);
   const scheduler = options.scheduler ?? asyncScheduler;
   const overflow = options.overflow ?? 'fail';
@@ -146,158 +214,166 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
     return () => listeners.delete(listener);
   });
 
-  const operator = (source: Observable<UserRecord>): Observable<RecordResult> =>
-    new Observable<RecordResult>((subscriber) => {
-      const pipelines = new Map<string, StreamPipeline>();
-      // Most records go to one stream: the last pipeline used is kept at hand (no Map lookup).
-      let lastStream: string | undefined;
-      let lastPipeline: StreamPipeline | undefined;
-      const internalFlush$ = new Subject<void>();
-      const flush$ = options.flush$ ? merge(options.flush$, internalFlush$) : internalFlush$;
-      const waiting: UserRecord[] = [];
-      // recordBytes of each waiting record, measured once when it arrived (it reads the user's record).
-      const waitingBytes: number[] = [];
-      let waitingHead = 0;
-      let records = 0;
-      let bytes = 0;
-      let sourceDone = false;
-      let finished = false;
-      let admitting = false;
-      const pendingByStream = new Map<string, number>();
-      const sampler: Subscription | undefined = samplePending
-        ? scheduler.schedule(function (this: SchedulerAction<unknown>) {
-            for (const [stream, n] of pendingByStream) metrics.put('UserRecordsPending', n, stream);
-            this.schedule(undefined, PENDING_SAMPLE_MS);
-          }, PENDING_SAMPLE_MS)
-        : undefined;
+  const open = <T>(sink: ProducerSink<T>): OpenProducer<T> => {
+    const pipelines = new Map<string, StreamPipeline>();
+    // Most records go to one stream: the last pipeline used is kept at hand (no Map lookup).
+    let lastStream: string | undefined;
+    let lastPipeline: StreamPipeline | undefined;
+    const internalFlush$ = new Subject<void>();
+    const flush$ = options.flush$ ? merge(options.flush$, internalFlush$) : internalFlush$;
+    const waiting: UserRecord[] = [];
+    // recordBytes of each waiting record, measured once when it arrived (it reads the user's record).
+    const waitingBytes: number[] = [];
+    const waitingTokens: T[] = [];
+    let waitingHead = 0;
+    let records = 0;
+    let bytes = 0;
+    let sourceDone = false;
+    let finished = false;
+    let admitting = false;
+    const pendingByStream = new Map<string, number>();
+    const sampler: Subscription | undefined = samplePending
+      ? scheduler.schedule(function (this: SchedulerAction<unknown>) {
+          for (const [stream, n] of pendingByStream) metrics.put('UserRecordsPending', n, stream);
+          this.schedule(undefined, PENDING_SAMPLE_MS);
+        }, PENDING_SAMPLE_MS)
+      : undefined;
 
-      const release = (): void => {
-        sampler?.unsubscribe();
-        for (const pipeline of pipelines.values()) pipeline.close();
-        pipelines.clear();
-        lastPipeline = undefined;
-        internalFlush$.complete();
-        total.records -= records;
-        total.bytes -= bytes;
-        records = 0;
-        bytes = 0;
-        publish();
-      };
+    const release = (): void => {
+      sampler?.unsubscribe();
+      for (const pipeline of pipelines.values()) pipeline.close();
+      pipelines.clear();
+      lastPipeline = undefined;
+      internalFlush$.complete();
+      total.records -= records;
+      total.bytes -= bytes;
+      records = 0;
+      bytes = 0;
+      publish();
+      waiting.length = 0;
+      waitingBytes.length = 0;
+      waitingTokens.length = 0;
+      waitingHead = 0;
+    };
 
-      const maybeComplete = (): void => {
-        if (finished || !sourceDone || records > 0 || waitingHead < waiting.length) return;
-        finished = true;
-        release();
-        subscriber.complete();
-      };
+    const maybeComplete = (): void => {
+      if (finished || !sourceDone || records > 0 || waitingHead < waiting.length) return;
+      finished = true;
+      release();
+      sink.complete();
+    };
 
-      // `b` is what recordBytes counted at admission; the pipeline knows it from the record's carrier.
-      const onResult = (result: RecordResult, b: number): void => {
-        if (finished) return;
-        records--;
-        bytes -= b;
-        total.records--;
-        total.bytes -= b;
-        publish();
-        if (samplePending) {
-          const stream = result.record.streamName ?? options.streamName ?? '';
-          pendingByStream.set(stream, (pendingByStream.get(stream) ?? 1) - 1);
-        }
-        subscriber.next(result);
-        admitWaiting();
-        maybeComplete();
-      };
-
-      const onError = (err: unknown): void => {
-        if (finished) return;
-        finished = true;
-        release();
-        subscriber.error(err);
-      };
-
-      const pipelineFor = (streamName: string): StreamPipeline => {
-        if (streamName === lastStream && lastPipeline !== undefined) return lastPipeline;
-        let pipeline = pipelines.get(streamName);
-        if (pipeline === undefined) {
-          pipeline = startStreamPipeline({
-            client: options.client,
-            streamName,
-            config,
-            scheduler,
-            flush$,
-            onResult,
-            onError,
-            metrics,
-            ...(options.shardMap ? { shardMap: options.shardMap } : {}),
-            ...(options.random ? { random: options.random } : {}),
-          });
-          pipelines.set(streamName, pipeline);
-        }
-        lastStream = streamName;
-        lastPipeline = pipeline;
-        return pipeline;
-      };
-
-      const hasRoom = (b: number): boolean =>
-        records < config.maxOutstandingRecords && (records === 0 || bytes + b <= config.maxOutstandingBytes);
-
-      const admit = (record: UserRecord, b: number): void => {
-        let streamName: unknown;
-        try {
-          streamName = (record as Partial<UserRecord> | null)?.streamName ?? options.streamName;
-        } catch (err) {
-          const message = `record could not be read: ${err instanceof Error ? err.message : String(err)}`;
-          subscriber.next(rejectedResult(record, 'ValidationError', message, scheduler.now()));
-          return;
-        }
-        // options.streamName was checked once by resolveProducerOptions.
-        if (typeof streamName !== 'string' || (streamName !== options.streamName && streamName.trim() === '')) {
-          const err = new ValidationError('streamName', streamName, "a non-empty string (the record's or the producer's)");
-          subscriber.next(rejectedResult(record, 'ValidationError', err.message, scheduler.now()));
-          return;
-        }
-        records++;
-        bytes += b;
-        total.records++;
-        total.bytes += b;
-        publish();
-        if (samplePending) pendingByStream.set(streamName, (pendingByStream.get(streamName) ?? 0) + 1);
-        pipelineFor(streamName).put(record);
-      };
-
-      function admitWaiting(): void {
-        // Nothing waits, or a result delivered while admitting: the loop below goes on.
-        if (waitingHead === waiting.length || admitting) return;
-        admitting = true;
-        try {
-          while (waitingHead < waiting.length && !finished) {
-            const b = waitingBytes[waitingHead];
-            if (!hasRoom(b)) break;
-            const next = waiting[waitingHead];
-            waiting[waitingHead++] = undefined as unknown as UserRecord; // drop the reference
-            admit(next, b);
-          }
-          if (waitingHead === waiting.length) {
-            waiting.length = 0;
-            waitingBytes.length = 0;
-            waitingHead = 0;
-          }
-        } finally {
-          admitting = false;
-        }
+    // `b` is what recordBytes counted at admission; the pipeline knows it from the record's carrier.
+    const onResult = (result: RecordResult, b: number, token: unknown): void => {
+      if (finished) return;
+      records--;
+      bytes -= b;
+      total.records--;
+      total.bytes -= b;
+      publish();
+      if (samplePending) {
+        const stream = result.record.streamName ?? options.streamName ?? '';
+        pendingByStream.set(stream, (pendingByStream.get(stream) ?? 1) - 1);
       }
+      sink.result(result, token as T);
+      admitWaiting();
+      maybeComplete();
+    };
 
-      const sourceSubscription = source.subscribe({
-        next: guard(subscriber, (record: UserRecord) => {
-          if (finished) return;
-          const b = recordBytes(record);
+    const onError = (err: unknown): void => {
+      if (finished) return;
+      finished = true;
+      release();
+      sink.error(err);
+    };
+
+    const pipelineFor = (streamName: string): StreamPipeline => {
+      if (streamName === lastStream && lastPipeline !== undefined) return lastPipeline;
+      let pipeline = pipelines.get(streamName);
+      if (pipeline === undefined) {
+        pipeline = startStreamPipeline({
+          client: options.client,
+          streamName,
+          config,
+          scheduler,
+          flush$,
+          onResult,
+          onError,
+          metrics,
+          ...(options.shardMap ? { shardMap: options.shardMap } : {}),
+          ...(options.random ? { random: options.random } : {}),
+        });
+        pipelines.set(streamName, pipeline);
+      }
+      lastStream = streamName;
+      lastPipeline = pipeline;
+      return pipeline;
+    };
+
+    const hasRoom = (b: number): boolean =>
+      records < config.maxOutstandingRecords && (records === 0 || bytes + b <= config.maxOutstandingBytes);
+
+    const admit = (record: UserRecord, b: number, token: T): void => {
+      let streamName: unknown;
+      try {
+        streamName = (record as Partial<UserRecord> | null)?.streamName ?? options.streamName;
+      } catch (err) {
+        const message = `record could not be read: ${err instanceof Error ? err.message : String(err)}`;
+        sink.result(rejectedResult(record, 'ValidationError', message, scheduler.now()), token);
+        return;
+      }
+      // options.streamName was checked once by resolveProducerOptions.
+      if (typeof streamName !== 'string' || (streamName !== options.streamName && streamName.trim() === '')) {
+        const err = new ValidationError('streamName', streamName, "a non-empty string (the record's or the producer's)");
+        sink.result(rejectedResult(record, 'ValidationError', err.message, scheduler.now()), token);
+        return;
+      }
+      records++;
+      bytes += b;
+      total.records++;
+      total.bytes += b;
+      publish();
+      if (samplePending) pendingByStream.set(streamName, (pendingByStream.get(streamName) ?? 0) + 1);
+      pipelineFor(streamName).put(record, token);
+    };
+
+    function admitWaiting(): void {
+      // Nothing waits, or a result delivered while admitting: the loop below goes on.
+      if (waitingHead === waiting.length || admitting) return;
+      admitting = true;
+      try {
+        while (waitingHead < waiting.length && !finished) {
+          const b = waitingBytes[waitingHead];
+          if (!hasRoom(b)) break;
+          const next = waiting[waitingHead];
+          const token = waitingTokens[waitingHead];
+          waiting[waitingHead] = undefined as unknown as UserRecord; // drop the references
+          waitingTokens[waitingHead++] = undefined as T;
+          admit(next, b, token);
+        }
+        if (waitingHead === waiting.length) {
+          waiting.length = 0;
+          waitingBytes.length = 0;
+          waitingTokens.length = 0;
+          waitingHead = 0;
+        }
+      } finally {
+        admitting = false;
+      }
+    }
+
+    return {
+      put: (record, b, token) => {
+        if (finished) return;
+        try {
           if (waitingHead === waiting.length && hasRoom(b)) {
-            admit(record, b);
+            admit(record, b, token);
           } else if (overflow === 'buffer') {
             waiting.push(record);
             waitingBytes.push(b);
+            waitingTokens.push(token);
           } else {
-            subscriber.next(
+            sink.result(
               rejectedResult(
                 record,
                 BACKPRESSURE,
@@ -305,31 +381,30 @@ export function kinesisProducer(options: KinesisProducerOptions): KinesisProduce
                   `maxOutstandingBytes ${config.maxOutstandingBytes}); pace the source with outstanding$ or use overflow: 'buffer'`,
                 scheduler.now(),
               ),
+              token,
             );
           }
-        }),
-        error: (err: unknown) => onError(err),
-        complete: guard(subscriber, () => {
+        } catch (err) {
+          onError(err); // a throw inside must not vanish (STYLE.md §1)
+        }
+      },
+      complete: () => {
+        if (finished) return;
+        try {
           sourceDone = true;
           internalFlush$.next(); // completion sends what is buffered at once
           maybeComplete();
-        }),
-      });
-
-      return () => {
-        sourceSubscription.unsubscribe();
-        if (!finished) {
-          finished = true;
-          release();
+        } catch (err) {
+          onError(err);
         }
-        waiting.length = 0;
-        waitingBytes.length = 0;
-      };
-    });
+      },
+      close: () => {
+        if (finished) return;
+        finished = true;
+        release();
+      },
+    };
+  };
 
-  return Object.assign(operator, {
-    outstanding$,
-    metrics,
-    getMetrics: (name?: string, windowSeconds?: number) => metrics.query(name, windowSeconds),
-  });
+  return { open, outstanding$, metrics, getMetrics: (name, windowSeconds) => metrics.query(name, windowSeconds) };
 }

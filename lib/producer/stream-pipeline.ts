@@ -3,12 +3,16 @@
  * built from the public operators and closed into a loop:
  *
  * ```text
- * users ─► shardPredict ─┬─► aggregateByShard ─► rateLimitPerShard ─┬─► collectBatches ─► putRecords ─┐
+ * users ─► predict ──────┬─► aggregateByShard ─► rateLimitPerShard ─┬─► collectBatches ─► putRecords ─┐
  *                        │                                         └─ expired ───────────────────────┤
  *                        └─ invalid / stream failed ─► result                            retryClassify ◄┘
  *                                                                    result ◄─┤
  *         retries ─► predictAgain ─► (back in before aggregateByShard) ◄─ retry ┘
  * ```
+ *
+ * Records come in by a call (`put(record, token)`), not through the `shardPredict` operator: the
+ * carrier keeps the producer's token, and every result goes out with it (`onResult`), so the
+ * producer finds a result's put without a lookup. New records and retries share one source.
  *
  * Departures from the KPL: a retried record is predicted again before it re-enters (so a refreshed
  * map routes it right, kpl.md §8 "How retries behave"); throttling is fed back to the limiter; the
@@ -32,6 +36,8 @@ import {
   type MonoTypeOperatorFunction,
 } from 'rxjs';
 import type { MetricsRecorder } from '../metrics/metrics-recorder';
+import { dataBytesOf } from '../operators/internal/attempts';
+import { burstClock } from '../operators/internal/clock';
 import { recordBytes } from './record-bytes';
 import { recordOutcomeMetrics, recordResultMetrics } from './pipeline-metrics';
 import type { ProducerConfig } from '../config';
@@ -40,7 +46,7 @@ import { collectBatches } from '../operators/collect-batches';
 import { putRecords } from '../operators/put-records';
 import { rateLimitPerShard, type ThrottleSignal } from '../operators/rate-limit-per-shard';
 import { retrierOf } from '../operators/retry-classify';
-import { predictAgain, shardPredict } from '../operators/shard-predict';
+import { predictAgain, recordPredictor } from '../operators/shard-predict';
 import {
   type BufferedRecord,
   type KinesisRecord,
@@ -61,9 +67,10 @@ export interface StreamPipelineOptions {
   readonly flush$: Observable<unknown>;
   /**
    * Every terminal result of this stream, exactly once per record, with the record's payload size
-   * (what `recordBytes` counted when it was put, known here without reading the user's record again).
+   * (what `recordBytes` counted when it was put, known here without reading the user's record again)
+   * and the token the record was put with.
    */
-  readonly onResult: (result: RecordResult, dataBytes: number) => void;
+  readonly onResult: (result: RecordResult, dataBytes: number, token: unknown) => void;
   /** A bug inside an operator (they never error for Kinesis failures): the producer errors with it. */
   readonly onError: (err: unknown) => void;
   /** Options for the stream's ShardMap (tests shorten its timings). */
@@ -75,7 +82,8 @@ export interface StreamPipelineOptions {
 
 /** A running pipeline: put records in, close when nothing is outstanding. */
 export interface StreamPipeline {
-  put(record: UserRecord): void;
+  /** `token` comes back with the record's result (`onResult`). */
+  put(record: UserRecord, token: unknown): void;
   /** Stops the pipeline and releases its timers, shard map and subscriptions. */
   close(): void;
 }
@@ -92,9 +100,9 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
   const { client, streamName, config, scheduler, flush$ } = options;
   const metrics = options.metrics?.enabled ? options.metrics : undefined;
   const onResult = metrics
-    ? (result: RecordResult, dataBytes: number): void => {
+    ? (result: RecordResult, dataBytes: number, token: unknown): void => {
         recordResultMetrics(metrics, streamName, result, dataBytes);
-        options.onResult(result, dataBytes);
+        options.onResult(result, dataBytes, token);
       }
     : options.onResult;
   const observeOutcomes: MonoTypeOperatorFunction<SendOutcome> = metrics
@@ -110,24 +118,36 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
   // A terminal failure (missing stream) shows in `shardMap.failure`; shardPredict fails records on it.
   shardMap.start().catch(() => undefined);
 
-  const retries$ = new Subject<BufferedRecord>();
   const throttled$ = new Subject<ThrottleSignal>();
-  // A single-subscriber source fed directly: no Subject (its next allocates per call).
-  let usersSink: Subscriber<UserRecord> | undefined;
-  const users$ = {
-    observable: new Observable<UserRecord>((s) => {
-      usersSink = s;
-      return () => {
-        usersSink = undefined;
-      };
-    }),
-    next: (record: UserRecord): void => usersSink?.next(record),
-    complete: (): void => usersSink?.complete(),
+  // New records and retries, fed directly into aggregateByShard: one single-subscriber source, no
+  // Subject (its next allocates per call), no operator between the producer and the aggregator.
+  let bufferedSink: Subscriber<BufferedRecord> | undefined;
+  const buffered$ = new Observable<BufferedRecord>((s) => {
+    bufferedSink = s;
+    return () => {
+      bufferedSink = undefined;
+    };
+  });
+  const predict = recordPredictor({ ...config, shardMap, streamName });
+  // Arrival stamps: one clock read per burst of records, not per record (internal/clock.ts).
+  const clock = burstClock(scheduler);
+  const enter = (record: UserRecord, token: unknown): void => {
+    let x: BufferedRecord | RecordResult;
+    try {
+      x = predict(record, token, clock());
+    } catch (err) {
+      options.onError(err); // predict throws only on a bug: the producer errors, nothing hangs
+      return;
+    }
+    // A record refused by validation or by a failed map: its result at once.
+    if (isRecordResult(x)) onResult(x, recordBytes(record), token);
+    else bufferedSink?.next(x);
   };
   // A new stream's first records wait (at most FIRST_LOAD_WAIT_MS) for the map's first load, so they
   // are predicted and aggregated. The KPL sends them unaggregated at once (kpl.md §6), which turns a
   // burst at start-up — `from(array)` — into one Kinesis record per user record.
   let held: UserRecord[] | undefined = [];
+  let heldTokens: unknown[] = [];
   // A flush reaches the aggregator first, then the collector, so what the aggregator lets go is in
   // the collector when it flushes (the KPL instead schedules the collector's flush 80 ms later, kpl.md §5).
   const aggregatorFlush$ = new Subject<void>();
@@ -148,23 +168,6 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
       collectBatches({ ...config, scheduler, flush$: collectorFlush$ }),
       putRecords(client, { ...config, scheduler }),
     );
-
-  // Records shardPredict fails go to onResult at once; only buffered records flow on (no connect/filter pair per record).
-  const divertResults = (source: Observable<BufferedRecord | RecordResult>): Observable<BufferedRecord> =>
-    new Observable<BufferedRecord>((subscriber) =>
-      source.subscribe({
-        next: (x) => {
-          if ((x as { success?: boolean }).success !== undefined) onResult(x as RecordResult, recordBytes((x as RecordResult).record));
-          else subscriber.next(x as BufferedRecord);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
-  const buffered$: Observable<BufferedRecord> = merge(
-    users$.observable.pipe(shardPredict({ ...config, shardMap, streamName, scheduler }), divertResults),
-    retries$,
-  );
 
   const outcomes$ = buffered$.pipe(
     aggregateByShard({ ...config, scheduler, flush$: aggregatorFlush$ }),
@@ -191,12 +194,12 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
     ...(options.random ? { random: options.random } : {}),
   });
   const subscription: Subscription = classify(outcomes$, {
-    result: onResult,
+    result: (result, carrier) => onResult(result, dataBytesOf(carrier), carrier.token),
     retry: (record) => {
       // Predicted again against a possibly refreshed map before it re-enters (kpl.md §8).
       const again = predictAgain(record, shardMap, scheduler.now());
-      if (isRecordResult(again)) onResult(again, record.data.byteLength);
-      else retries$.next(again);
+      if (isRecordResult(again)) onResult(again, dataBytesOf(record), record.token);
+      else bufferedSink?.next(again);
     },
     // Operators do not error for Kinesis failures; an error here is a bug, and must not hang records.
     error: (err: unknown) => options.onError(err),
@@ -208,8 +211,10 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
     .pipe(take(1))
     .subscribe(() => {
       const waiting = held ?? [];
+      const tokens = heldTokens;
       held = undefined;
-      for (const record of waiting) users$.next(record);
+      heldTokens = [];
+      for (let i = 0; i < waiting.length; i++) enter(waiting[i], tokens[i]);
       if (flushWhenReleased) {
         flushWhenReleased = false;
         flushNow();
@@ -217,18 +222,20 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
     });
 
   return {
-    put: (record) => {
+    put: (record, token) => {
       metrics?.put('UserRecordsReceived', 1, streamName);
-      if (held !== undefined) held.push(record);
-      else users$.next(record);
+      if (held !== undefined) {
+        held.push(record);
+        heldTokens.push(token);
+      } else enter(record, token);
     },
     close: () => {
       gate.unsubscribe();
       held = undefined;
+      heldTokens = [];
       flushSubscription.unsubscribe();
       subscription.unsubscribe();
-      users$.complete();
-      retries$.complete();
+      bufferedSink?.complete();
       throttled$.complete();
       shardMap.close();
     },

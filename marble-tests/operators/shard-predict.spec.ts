@@ -11,10 +11,11 @@ const SHARD_OF_A = hashKeyOfPartitionKey('a')[0] < 128 ? 'low' : 'high'; // md5(
 const SHARD_OF_B = hashKeyOfPartitionKey('b')[0] < 128 ? 'low' : 'high'; // md5('b') = 92…: high
 
 function buffered(record: UserRecord, at: number, predictedShard: string | undefined, over: Partial<BufferedRecord> = {}): BufferedRecord {
+  const data = new TextEncoder().encode(record.data as string);
   return {
     record,
     streamName: 'orders',
-    data: new TextEncoder().encode(record.data as string),
+    data,
     hashKey: hashKeyOfPartitionKey(record.partitionKey),
     explicitHashKey: undefined,
     predictedShard,
@@ -22,6 +23,8 @@ function buffered(record: UserRecord, at: number, predictedShard: string | undef
     deadline: at + 100,
     expiration: at + 30000,
     attempts: [],
+    dataBytes: data.length,
+    token: undefined,
     ...over,
   };
 }

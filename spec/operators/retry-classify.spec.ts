@@ -2,7 +2,8 @@ import { ValidationError } from '../../lib/config';
 import { from } from 'rxjs';
 import { DEFAULT_MAX_BACKOFF_MS, retrierOf, retryClassify, RetryClassifyOptions, ThrottleSignal } from '../../lib/operators/retry-classify';
 import { NON_RETRYABLE_ERROR_CODES } from '../../lib/operators/internal/retry-table';
-import type { Attempt, Classified, SendOutcome } from '../../lib/records';
+import type { Attempt, BufferedRecord, Classified, SendOutcome } from '../../lib/records';
+import { dataBytesOf } from '../../lib/operators/internal/attempts';
 import {
   answered,
   batchOf,
@@ -92,8 +93,9 @@ describe('retryClassify (kpl.md §8 table, row by row)', () => {
   });
 
   describe('retrierOf (the form the producer uses, without Classified)', () => {
-    it('hands each verdict to the sink with the payload size of its carrier, then completes', () => {
+    it('hands each verdict to the sink with its carrier (size and token), then completes', () => {
       const calls: unknown[] = [];
+      const carriers: BufferedRecord[] = [];
       const urs = [bufferedRecord({ key: 1n, name: 'a' }), bufferedRecord({ key: 2n, name: 'bbbb' })];
       const failing = bufferedRecord({ key: 3n, name: 'c' });
       const retried = bufferedRecord({ key: 4n, name: 'd' });
@@ -105,7 +107,10 @@ describe('retryClassify (kpl.md §8 table, row by row)', () => {
         ]),
       ];
       const subscription = retrierOf({ random: () => 0.5, scheduler: fixedClock(30) })(from(outcomes), {
-        result: (result, dataBytes) => calls.push(['result', result.record.partitionKey, result.success, dataBytes]),
+        result: (result, carrier) => {
+          carriers.push(carrier);
+          calls.push(['result', result.record.partitionKey, result.success, dataBytesOf(carrier)]);
+        },
         retry: (record) => calls.push(['retry', record.record.partitionKey, record.deadline]),
         error: (err) => calls.push(['error', err]),
         complete: () => calls.push(['complete']),
@@ -117,7 +122,25 @@ describe('retryClassify (kpl.md §8 table, row by row)', () => {
         ['retry', 'd', 30 + 0.5 * 50],
         ['complete'],
       ]);
+      expect(carriers[0]).toBe(urs[0]);
+      expect(carriers[1]).toBe(urs[1]);
+      expect(carriers[2]).toBe(failing);
       expect(subscription.closed).toBe(true);
+    });
+
+    it("keeps a carrier's dataBytes and token on its retry, and hands them back with its final result", () => {
+      const token = { put: 1 };
+      const ur = { ...bufferedRecord({ key: 1n, name: 'a' }), dataBytes: 42, token };
+      const retries: BufferedRecord[] = [];
+      const results: BufferedRecord[] = [];
+      const sink = { result: (_: unknown, carrier: BufferedRecord) => results.push(carrier), retry: (r: BufferedRecord) => retries.push(r), error: () => undefined, complete: () => undefined };
+      retrierOf({ random: () => 0.5, scheduler: fixedClock(30) })(from([answered(batchOf([kinesisRecord([ur])]), [failed('InternalFailure')])]), sink);
+      expect(retries).toHaveLength(1);
+      expect(retries[0]).toMatchObject({ dataBytes: 42, token });
+      retrierOf({ scheduler: fixedClock(40) })(from([answered(batchOf([kinesisRecord([retries[0]])]), [failed('ResourceNotFoundException')])]), sink);
+      expect(results).toHaveLength(1);
+      expect(results[0]).toMatchObject({ dataBytes: 42, token });
+      expect(results[0].token).toBe(token);
     });
 
     it('errors the sink once when a sink call throws, and classifies nothing after', () => {

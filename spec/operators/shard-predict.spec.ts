@@ -1,6 +1,6 @@
 import { of, type SchedulerLike, asyncScheduler } from 'rxjs';
 import { ValidationError } from '../../lib/config';
-import { predictAgain, shardPredict } from '../../lib/operators/shard-predict';
+import { predictAgain, recordPredictor, shardPredict } from '../../lib/operators/shard-predict';
 import type { BufferedRecord, RecordResult, UserRecord } from '../../lib/records';
 import { hashKeyOfPartitionKey } from '../../lib/codec/hash';
 import { twoShardMap, userRecord } from '../helpers/shards-records';
@@ -54,6 +54,17 @@ describe('shardPredict', () => {
     const [out] = collect([record], shardPredict({ shardMap: twoShardMap(), streamName: 's' }));
     expect((out as BufferedRecord).record).toBe(record);
     expect((out as BufferedRecord).data).toBe(data);
+    // The size rides on the carrier (read later, at result time, without touching the user's bytes).
+    expect((out as BufferedRecord).dataBytes).toBe(2);
+  });
+
+  it('gives a string record the size of its UTF-8 encoding, and its carrier the token of recordPredictor', () => {
+    const predict = recordPredictor({ shardMap: twoShardMap(), streamName: 's' });
+    const token = {};
+    const out = predict({ partitionKey: 'k', data: 'né' }, token, 5) as BufferedRecord;
+    expect(out.dataBytes).toBe(3);
+    expect(out.token).toBe(token);
+    expect(out.arrival).toBe(5);
   });
 
   it('refuses data over maxUserRecordSize as a failed result', () => {
@@ -76,8 +87,8 @@ describe('shardPredict', () => {
 });
 
 describe('predictAgain', () => {
-  it('predicts a retried record again, keeping its times and attempts', () => {
-    const record = retried();
+  it('predicts a retried record again, keeping its times, attempts, size and token', () => {
+    const record = retried({ dataBytes: 1, token: 'put-7' });
     const again = predictAgain(record, twoShardMap('new', 'new')) as BufferedRecord;
     expect(again).toEqual({ ...record, predictedShard: 'new' });
     expect(again.attempts).toBe(record.attempts);

@@ -62,6 +62,14 @@ export function failedAttempt(
 }
 
 /**
+ * The payload size of a carrier: its `dataBytes`, or `data.byteLength` for a carrier built without
+ * it. Read at result time, when the carrier is warm and the user's bytes are not.
+ */
+export function dataBytesOf(record: BufferedRecord): number {
+  return record.dataBytes ?? record.data.byteLength;
+}
+
+/**
  * `record` with `attempt` appended: a new carrier, `record` is not changed.
  *
  * @example withAttempt(record, failedAttempt(record, 120, 150, 'InternalFailure', ''))
