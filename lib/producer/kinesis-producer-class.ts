@@ -55,9 +55,8 @@ interface Entry {
   readonly resolve: (result: RecordResult) => void;
   /** Called once the record is inside the pipeline (the producer had room). */
   onAdmitted: (() => void) | undefined;
-  /** Neighbours in the list of admitted puts without a result (only a pipeline bug walks it). */
-  prev: Entry | undefined;
-  next: Entry | undefined;
+  /** Where it is in `admitted` while admitted without a result; -1 otherwise. */
+  slot: number;
 }
 
 interface Barrier {
@@ -94,11 +93,12 @@ export class KinesisProducer {
   private readonly open: OpenProducer<Entry>;
   private readonly uploader: MetricsUploader | undefined;
   /**
-   * Admitted puts without a result, oldest first: a list, not a map by record (a lookup per result
-   * cost more than the rest of the class), linked so a result unlinks its entry in O(1).
+   * Admitted puts without a result, in no order (only a pipeline bug walks it, to fail them): not a
+   * map by record (a lookup per result cost more than the rest of the class). A result removes its
+   * entry by moving the last one into its slot: that one was admitted last, so it is still in cache
+   * (a linked list's neighbours, removed out of order by aggregation, were not).
    */
-  private admittedHead: Entry | undefined;
-  private admittedTail: Entry | undefined;
+  private readonly admitted: Entry[] = [];
   private readonly waiting: Entry[] = [];
   private waitingHead = 0;
   private barriers: Barrier[] = [];
@@ -189,7 +189,7 @@ export class KinesisProducer {
       return Promise.reject(new ValidationError('record', record, `an object whose fields can be read (reading it threw: ${reason})`));
     }
     return new Promise<RecordResult>((resolve) => {
-      const entry: Entry = { record, bytes: recordBytes(record), seq: ++this.seq, resolve, onAdmitted, prev: undefined, next: undefined };
+      const entry: Entry = { record, bytes: recordBytes(record), seq: ++this.seq, resolve, onAdmitted, slot: -1 };
       if (this.waitingHead === this.waiting.length && this.hasRoom(entry.bytes)) this.admit(entry);
       else this.waiting.push(entry);
     });
@@ -237,11 +237,8 @@ export class KinesisProducer {
   }
 
   private admit(entry: Entry): void {
-    const tail = this.admittedTail;
-    entry.prev = tail;
-    if (tail === undefined) this.admittedHead = entry;
-    else tail.next = entry;
-    this.admittedTail = entry;
+    entry.slot = this.admitted.length;
+    this.admitted.push(entry);
     this.heldRecords++;
     this.heldBytes += entry.bytes;
     const onAdmitted = entry.onAdmitted;
@@ -268,12 +265,13 @@ export class KinesisProducer {
   }
 
   private onResult(result: RecordResult, entry: Entry): void {
-    const { prev, next } = entry;
-    if (prev === undefined) this.admittedHead = next;
-    else prev.next = next;
-    if (next === undefined) this.admittedTail = prev;
-    else next.prev = prev;
-    entry.prev = entry.next = undefined;
+    const admitted = this.admitted;
+    const last = admitted.pop() as Entry;
+    if (last !== entry) {
+      admitted[entry.slot] = last;
+      last.slot = entry.slot;
+    }
+    entry.slot = -1;
     this.heldRecords--;
     this.heldBytes -= entry.bytes;
     if (this.resultsSubject.observed) this.resultsSubject.next(result);
@@ -291,8 +289,10 @@ export class KinesisProducer {
     // Only a bug inside the pipeline gets here: fail what is pending rather than hang it.
     const message = err instanceof Error ? err.message : String(err);
     const now = (this.options.scheduler ?? asyncScheduler).now();
-    for (let e = this.admittedHead; e !== undefined; e = e.next) e.resolve(rejectedResult(e.record, 'InternalError', message, now));
-    this.admittedHead = this.admittedTail = undefined;
+    for (const e of this.admitted) e.resolve(rejectedResult(e.record, 'InternalError', message, now));
+    this.admitted.length = 0;
+    this.heldRecords = 0;
+    this.heldBytes = 0;
     for (let i = this.waitingHead; i < this.waiting.length; i++) {
       const e = this.waiting[i];
       e.resolve(rejectedResult(e.record, 'InternalError', message, now));

@@ -119,4 +119,18 @@ describe('KinesisProducer (Promise class)', () => {
     expect(producer.outstandingRecords).toBe(0);
     await producer.close();
   });
+
+  it('fails every admitted put and every waiting put with InternalError when the pipeline breaks (a bug), hanging none', async () => {
+    // A throwing jitter source is a bug inside the retrier: the pipeline errors, the class fails what is pending.
+    stub = await startFaultyKinesis({ streams: { s: 2 }, behaviour: { record: () => ({ errorCode: 'InternalFailure' }) } });
+    const boom = (): number => {
+      throw new Error('jitter bug');
+    };
+    const producer = new KinesisProducer({ client: stub.client, streamName: 's', maxOutstandingRecords: 5, recordMaxBufferedTimeMs: 10, random: boom });
+    const records = numberedRecords(8);
+    const results = await Promise.all(records.map((r) => producer.put(r)));
+    expect(results.map((r) => [r.record, r.success, r.errorCode, r.errorMessage])).toEqual(records.map((r) => [r, false, 'InternalError', 'jitter bug']));
+    expect(producer.outstandingRecords).toBe(0);
+    await producer.close();
+  });
 });
