@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
+import { md5 } from 'js-md5';
 import {
   bigIntToHashKey,
+  clearHashKeyCache,
   compareHashKeys,
   hashKeyOfPartitionKey,
   hashKeyToBigInt,
@@ -11,6 +13,7 @@ import {
   parseExplicitHashKey,
   partitionKeyToHashKey,
 } from '../../lib/codec/hash';
+import { mulberry32 } from '../../lib/testing/mulberry32';
 import { hex } from '../helpers/codec-builders';
 
 const bytesHex = (key: ArrayLike<number>): string => hex(Uint8Array.from(key));
@@ -44,6 +47,60 @@ describe('partitionKeyToHashKey', () => {
       }),
       { numRuns: 2000, seed: 3 },
     );
+  });
+});
+
+describe('the MD5 of a partition key, every length and kind of character', () => {
+  const crypto = (key: string): string => createHash('md5').update(key, 'utf8').digest('hex');
+  const utf8 = new TextEncoder();
+  /** The hash key both ways (uncached, and through the cache from empty), checked against node:crypto and js-md5 over the UTF-8 bytes. */
+  const check = (key: string): void => {
+    const want = crypto(key);
+    clearHashKeyCache();
+    const got = bytesHex(hashKeyOfPartitionKey(key));
+    const uncached = partitionKeyToHashKey(key).toString(16).padStart(32, '0');
+    const jsMd5 = md5.hex(utf8.encode(key));
+    if (got !== want || uncached !== want || jsMd5 !== want) {
+      throw new Error(`md5 of ${JSON.stringify(key)}: ${got} / ${uncached}, node:crypto ${want}, js-md5 ${jsMd5}`);
+    }
+  };
+  // One or more units each: ASCII at both ends of the range, 2-byte, 3-byte (below and above the
+  // surrogates), a surrogate pair (4 bytes). Not lone surrogates: js-md5 given a string pairs a lone
+  // surrogate with the next unit instead of hashing U+FFFD, the bytes node:crypto, utf8Length and
+  // the key table use; the producer refuses such keys (prepare-record.ts).
+  const units = ['a', '\u0000', '\u007f', '\u0080', '\u00e9', '\u07ff', '\u0800', '\u4e2d', '\ud7ff', '\ue000', '\uffff', '\ud83d\ude00', '\udbff\udfff'];
+
+  it('equals node:crypto and js-md5 for every length 0–256 of each kind of character', () => {
+    for (const unit of units) {
+      for (let length = 0; length <= 256; length++) {
+        check(unit.repeat(length));
+        check('k'.repeat(length) + unit); // the odd unit last, across the 55/56-byte padding boundary of one MD5 block
+        check(unit + 'k'.repeat(length));
+      }
+    }
+  });
+
+  it('equals node:crypto for ASCII keys of every length 0–256 with every byte value', () => {
+    for (let length = 0; length <= 256; length++) {
+      let key = '';
+      for (let i = 0; i < length; i++) key += String.fromCharCode((i * 37 + length) & 0x7f);
+      check(key);
+    }
+  });
+
+  it('equals node:crypto and js-md5 for 100,000 random keys of mixed characters', () => {
+    const random = mulberry32(9);
+    const pick = (n: number): number => Math.floor(random() * n);
+    for (let run = 0; run < 100_000; run++) {
+      // Mostly short keys (the one-block path), some long; mostly ASCII, some of every other kind.
+      const length = random() < 0.9 ? pick(60) : pick(300);
+      const mixed = random() < 0.5;
+      let key = '';
+      for (let i = 0; i < length; i++) {
+        key += mixed && random() < 0.2 ? units[pick(units.length)] : String.fromCharCode(32 + pick(95));
+      }
+      check(key);
+    }
   });
 });
 
