@@ -188,6 +188,74 @@ describe('encodeAggregated', () => {
   });
 });
 
+describe('AggregateBuilder key lookups', () => {
+  /** The bytes of `records` built by plain `add`s. */
+  const expected = (records: { partitionKey: string; data: Uint8Array }[]): Uint8Array => encodeAggregated(records);
+
+  it('sizeIfAdded then add of a different key (new or known) writes the same bytes as plain adds', () => {
+    const b = new AggregateBuilder();
+    b.add('a', undefined, utf8('1'));
+    b.add('b', undefined, utf8('2'));
+    // Asked about a new key, then given a known one; asked about a known key, then given a new one.
+    b.sizeIfAdded('new', undefined, 1);
+    b.add('b', undefined, utf8('3'));
+    b.sizeIfAdded('a', undefined, 1);
+    b.add('c', undefined, utf8('4'));
+    // Asked about a new key, then given another new key, then the one asked about.
+    b.sizeIfAdded('d', undefined, 1);
+    b.add('e', undefined, utf8('5'));
+    const sizeOfD = b.sizeIfAdded('d', undefined, 1);
+    b.add('d', undefined, utf8('6'));
+    expect(b.size).toBe(sizeOfD);
+    const blob = b.encode();
+    expect(blob.length).toBe(b.aggregatedSize);
+    expectSameBytes(
+      blob,
+      expected([
+        { partitionKey: 'a', data: utf8('1') },
+        { partitionKey: 'b', data: utf8('2') },
+        { partitionKey: 'b', data: utf8('3') },
+        { partitionKey: 'c', data: utf8('4') },
+        { partitionKey: 'e', data: utf8('5') },
+        { partitionKey: 'd', data: utf8('6') },
+      ]),
+    );
+  });
+
+  it('forgets what sizeIfAdded learned when the table changes (removeLast, clear)', () => {
+    const b = new AggregateBuilder();
+    b.add('a', undefined, utf8('1'));
+    b.add('x', undefined, utf8('2'));
+    b.sizeIfAdded('y', undefined, 1); // 'y' would be index 2
+    b.removeLast(); // 'x' leaves the table: the next new key is index 1
+    b.add('y', undefined, utf8('3'));
+    expectSameBytes(b.encode(), expected([{ partitionKey: 'a', data: utf8('1') }, { partitionKey: 'y', data: utf8('3') }]));
+    b.clear();
+    b.add('p', undefined, utf8('1'));
+    b.add('q', undefined, utf8('2'));
+    b.sizeIfAdded('q', undefined, 1); // index 1 in this table
+    b.clear();
+    b.add('z', undefined, utf8('1'));
+    b.add('q', undefined, utf8('2'));
+    expectSameBytes(b.encode(), expected([{ partitionKey: 'z', data: utf8('1') }, { partitionKey: 'q', data: utf8('2') }]));
+  });
+
+  it('writes keys of 127, 128 and more UTF-8 bytes, multi-byte characters and lone surrogates as their UTF-8', () => {
+    const keys = ['k'.repeat(127), 'k'.repeat(128), 'é'.repeat(64), '€'.repeat(256), 'a\ud800b', '\udc00'.repeat(50), '😀'.repeat(40)];
+    const records = keys.map((k, i) => ({ partitionKey: k, data: utf8(String(i)) }));
+    const b = new AggregateBuilder();
+    for (const r of records) {
+      const size = b.sizeIfAdded(r.partitionKey, undefined, r.data.length);
+      b.add(r.partitionKey, undefined, r.data);
+      expect(b.size).toBe(size);
+    }
+    const blob = b.encode();
+    expect(blob.length).toBe(b.aggregatedSize);
+    const table = referenceDecode(blob).partition_key_table;
+    expect(table.map((k) => Buffer.from(k, 'utf8'))).toEqual(keys.map((k) => Buffer.from(new TextEncoder().encode(k))));
+  });
+});
+
 describe('encodeBufferedRecords', () => {
   const records = AGG_EXAMPLE.map((r) => bufferedRecord(r.partitionKey, r.data, r.explicitHashKey));
 
