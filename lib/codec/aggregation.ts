@@ -356,6 +356,11 @@ export class AggregateBuilder {
     return out;
   }
 
+  /** Room for `bodyBytes` bytes of record entries before any is added (a one-shot encode that knows a bound). */
+  reserve(bodyBytes: number): void {
+    this.body = ensure(this.body, this.bodyUsed, bodyBytes);
+  }
+
   /**
    * Empties the builder for the next aggregated record, keeping its staging buffers (a buffer far
    * larger than this aggregate needed, e.g. after a giant record, is let go).
@@ -440,6 +445,20 @@ function writeTableEntry(out: Buffer, pos: number, tag: number, key: string): nu
 /* ------------------------------------------------------------------------------------------------ */
 
 /**
+ * At least the record entries' bytes for `records` (tag, length, indices, data; a string's data at
+ * 3 bytes per UTF-16 unit, the UTF-8 worst case): a one-shot encode stages into one buffer of this
+ * size instead of growing it 1 → 4 → 16 → 64 KiB, each growth a copy.
+ */
+function recordBytesBound<T>(records: readonly T[], dataOf: (record: T) => Uint8Array | string): number {
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const data = dataOf(records[i]);
+    bytes += 24 + (typeof data === 'string' ? 3 * data.length : data.length);
+  }
+  return bytes;
+}
+
+/**
  * Encodes user records as one KPL aggregated record: magic `F3 89 9A C2`, the proto2
  * `AggregatedRecord`, and the MD5 of the protobuf bytes (kpl.md §2). Always the aggregated form,
  * even for one record (the KPL sends a lone record raw; choosing that is the caller's business).
@@ -463,6 +482,7 @@ function writeTableEntry(out: Buffer, pos: number, tag: number, key: string): nu
 export function encodeAggregated(records: readonly AggregationInput[]): Uint8Array {
   if (records.length === 0) throw new Error('encodeAggregated: cannot aggregate 0 records');
   const builder = new AggregateBuilder();
+  builder.reserve(recordBytesBound(records, (r) => r.data));
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     builder.add(r.partitionKey, r.explicitHashKey, r.data);
@@ -488,6 +508,7 @@ export function encodeAggregated(records: readonly AggregationInput[]): Uint8Arr
 export function encodeBufferedRecords(records: readonly BufferedRecord[], size?: number): Uint8Array {
   if (records.length === 0) throw new Error('encodeBufferedRecords: cannot aggregate 0 records');
   const builder = new AggregateBuilder();
+  builder.reserve(recordBytesBound(records, (r) => r.data));
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     builder.add(r.record.partitionKey, r.explicitHashKey, r.data);
