@@ -10,11 +10,11 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { hashKeyToBigInt, hashKeyOfPartitionKey, partitionKeyToHashKey } from '../../lib/codec/hash';
+import { partitionKeyToHashKey } from '../../lib/codec/hash';
 import { isAggregated } from '../../lib/codec/aggregation-format';
 import { deaggregate, type DeaggregatedRecord } from '../../lib/consumer/deaggregate';
 import { listShards } from '../../lib/testing/stream-admin';
-import { agg, type AggV3UserRecord } from './codec-agg';
+import { aggDecode } from './codec-agg';
 
 /** One shard read to its end. */
 export interface ReadShard {
@@ -139,22 +139,6 @@ export async function kclViewWithDeaggregate(read: StreamReadBack): Promise<KclV
   return { kept, droppedSubRecords, droppedAggregated, kinesisRecords, aggregatedRecords, plainRecords: kinesisRecords - aggregatedRecords };
 }
 
-function aggDeaggregate(record: _Record): AggV3UserRecord[] {
-  let result: AggV3UserRecord[] | undefined;
-  let error: Error | null | undefined;
-  agg.deaggregateSync(
-    { Data: record.Data ?? new Uint8Array(), PartitionKey: record.PartitionKey ?? '', SequenceNumber: record.SequenceNumber ?? '' },
-    true,
-    (err, records) => {
-      error = err;
-      result = records;
-    },
-  );
-  if (error) throw error;
-  if (result === undefined) throw new Error('deaggregateSync did not call back');
-  return result;
-}
-
 /**
  * The KCL view through aws-kinesis-agg: `deaggregateSync` (checksums on), then the KCL's range rule
  * applied here. aws-kinesis-agg fills `ExplicitPartitionKey` from the table's entry 0 even for a
@@ -170,7 +154,8 @@ export function kclViewWithAwsKinesisAgg(read: StreamReadBack): KclView {
   for (const shard of read.shards) {
     for (const record of shard.records) {
       kinesisRecords++;
-      const subs = aggDeaggregate(record);
+      // The record's own partition key only names a plain record's single sub-record, whose key is not read.
+      const subs = aggDecode(record.Data ?? new Uint8Array());
       const texts = subs.map((s) => decoder.decode(Buffer.from(s.Data, 'base64')));
       if (subs.length > 0 && subs[0].SubSequenceNumber === undefined) {
         for (const t of texts) bump(kept, t); // a plain record: never filtered
@@ -196,11 +181,6 @@ export function rawView(kcl: KclView): Map<string, number> {
   const raw = new Map(kcl.kept);
   for (const [text, n] of kcl.droppedSubRecords) raw.set(text, (raw.get(text) ?? 0) + n);
   return raw;
-}
-
-/** The hash key of a partition key as a bigint (md5, kpl.md §3). */
-export function hashOf(partitionKey: string): bigint {
-  return hashKeyToBigInt(hashKeyOfPartitionKey(partitionKey));
 }
 
 /** Sorted `[text, count]` pairs, for comparing two views. */

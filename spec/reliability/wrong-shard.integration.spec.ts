@@ -6,12 +6,12 @@
  */
 import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { from, lastValueFrom, toArray } from 'rxjs';
+import { partitionKeyToHashKey } from '../../lib/codec/hash';
 import { KinesisProducer } from '../../lib/producer/kinesis-producer-class';
 import { kinesisProducer } from '../../lib/producer/kinesis-producer';
 import type { RecordResult } from '../../lib/records';
 import { startFaultyKinesis, stubShardId, type FaultyKinesis } from '../../lib/testing/faulty-kinesis';
 import { reliabilityRecords, resultsByRecord } from '../helpers/reliability-load';
-import { hashOf } from '../helpers/reliability-readback';
 import { checkAgainstStub } from '../helpers/reliability-stub';
 
 /** The stub's client, counting ListShards requests. */
@@ -32,7 +32,7 @@ function expectOneWrongShardThenSuccess(results: RecordResult[], stub: FaultyKin
     expect(r.success).toBe(true);
     expect(r.attempts.map((a) => (a.success ? 'ok' : a.errorCode))).toEqual(['Wrong Shard', 'ok']);
     // the retry landed on the shard whose range holds the key (the stub answers truthfully now)
-    const key = hashOf(r.record.partitionKey);
+    const key = partitionKeyToHashKey(r.record.partitionKey);
     const owner = stub.shards('s').find((x) => key >= x.startingHashKey && key <= x.endingHashKey);
     expect(r.shardId).toBe(owner?.shardId);
   }
