@@ -223,11 +223,11 @@ export function retrierOf(options: RetryClassifyOptions = {}): (source: Observab
       held.add(wait);
       wait.add(retrier.scheduler.schedule(judge, unknownShardWaitMs));
       if (!judged) {
-        // A map that answers synchronously judges at once, before add() returns: `judged` is then set.
+        // A map that answers synchronously judges inside subscribe(): `wait` is closed by then, and
+        // add() on a closed Subscription unsubscribes what it is given at once (nothing leaks).
         const since = outcome.endedAt;
         wait.add(from((shardMap as Required<ShardMapForRetrier>).refreshedSince(since)).subscribe({ next: judge, complete: judge, error: judge }));
       }
-      if (judged) wait.unsubscribe();
     };
     all.add(
       source.subscribe({

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { retryClassify } from '../../lib/operators/retry-classify';
 import type { BufferedRecord, Classified, RecordResult, SendOutcome } from '../../lib/records';
-import { NEVER, type Observable, tap } from 'rxjs';
+import { NEVER, Observable, tap } from 'rxjs';
 import type { ShardMapForRetrier } from '../../lib/operators/retry-classify';
 import { answered, batchOf, bufferedRecord, failed, HALF, kinesisRecord, ok, SHARD_0, SHARD_2 } from '../../spec/helpers/retrier-builders';
 
@@ -145,6 +145,21 @@ describe('retryClassify', () => {
         expectObservable(classified).toBe('----(xy|)', { x: success(r1), y: success(r2) }); // completes after the held record
       });
       expect(calls).toEqual([`invalidate 0 ${SHARD_0}`, 'refreshedSince 1']);
+    });
+
+    it('judges it at once when the map answers synchronously, releasing the refresh and the timer', () => {
+      let finalized = 0;
+      scheduler.run(({ hot, expectObservable }) => {
+        const refreshed = new Observable<unknown>((s) => {
+          s.next('loaded'); // answers inside subscribe, and never completes
+          return () => void finalized++;
+        });
+        const map = learningMap(refreshed);
+        const classified = hot<SendOutcome>('-a-----|', { a: landed }).pipe(retryClassify({ scheduler, shardMap: map.shardMap }));
+        // Completes with the source at frame 7: nothing held, no timer left waiting 5000 ms.
+        expectObservable(classified).toBe('-(xy)--|', { x: success(r1), y: success(r2) });
+      });
+      expect(finalized).toBe(1);
     });
 
     it('re-sends it as Wrong Shard after unknownShardWaitMs when the map does not catch up', () => {
