@@ -85,16 +85,14 @@ export function validateRecord(record: unknown, options: PrepareRecordOptions): 
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     throw new ValidationError('record', record, 'an object with partitionKey and data');
   }
-  let fields: Record<string, unknown>;
+  let partitionKey: unknown, data: unknown, explicitHashKey: unknown, own: unknown;
   try {
-    const { partitionKey, data, explicitHashKey, streamName } = record as Record<string, unknown>;
-    fields = { partitionKey, data, explicitHashKey, streamName };
+    ({ partitionKey, data, explicitHashKey, streamName: own } = record as Record<string, unknown>);
   } catch (err) {
     // A getter that throws: the record cannot be read, which is the caller's mistake, not a crash.
     const reason = err instanceof Error ? err.message : String(err);
     throw new ValidationError('record', record, `an object whose fields can be read (reading it threw: ${reason})`);
   }
-  const { partitionKey, data, explicitHashKey, streamName: own } = fields;
 
   if (typeof partitionKey !== 'string' || partitionKey.length < 1 || partitionKey.length > MAX_PARTITION_KEY_LENGTH) {
     throw new ValidationError('partitionKey', partitionKey, `a string of 1–${MAX_PARTITION_KEY_LENGTH} UTF-16 code units`);
