@@ -62,7 +62,6 @@ export function liveResources(): { timeouts: number; sockets: number } {
   };
 }
 
-/** Lets closing handles finish (a socket's close lands a turn or two after destroy()). */
 /**
  * Waits (at most `maxMs`) until no more timers are live than `baseline` had: a socket's or the SDK's
  * own short timer may still be finishing right after close. A timer the producer leaked stays, so the
@@ -76,6 +75,7 @@ export async function settleTo(baseline: { timeouts: number }, maxMs = 1500): Pr
   }
 }
 
+/** Lets closing handles finish (a socket's close lands a turn or two after destroy()). */
 export async function settle(turns = 3): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setTimeout(resolve, 20));
