@@ -111,7 +111,7 @@ export function recordResultMetrics(metrics: MetricsRecorder, streamName: string
   const t = metrics.second(); // one clock read for every sample of this result
   series.put?.putAt(t, result.success ? 1 : 0);
   if (result.success) series.dataPut?.putAt(t, dataBytes);
-  if (last?.errorCode === 'Expired') series.expired?.putAt(t, 1);
+  if (last?.errorCode === RETRIER_ERROR_CODES.expired) series.expired?.putAt(t, 1);
   series.retries?.putAt(t, Math.max(0, attempts.length - 1));
   const buffering = series.buffering;
   if (buffering !== undefined) for (let i = 0; i < attempts.length; i++) buffering.putAt(t, attempts[i].delayMs);
