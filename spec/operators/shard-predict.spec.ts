@@ -72,6 +72,12 @@ describe('shardPredict', () => {
     expect(out).toMatchObject({ success: false, errorCode: 'ValidationError', errorMessage: 'data is Uint8Array(65); allowed: at most 64 bytes' });
   });
 
+  it('refuses a byte record whose partition key has a lone surrogate as a failed result (the plain-record path checks it too)', () => {
+    const [out] = collect([{ partitionKey: 'a\uD800', data: new Uint8Array(1) }], shardPredict({ shardMap: twoShardMap(), streamName: 's' }));
+    expect(out).toMatchObject({ success: false, errorCode: 'ValidationError' });
+    expect((out as RecordResult).errorMessage).toMatch(/^partitionKey .*well-formed UTF-16/);
+  });
+
   it('fails a record naming no stream when there is no default', () => {
     const [out] = collect([userRecord('a')], shardPredict({ shardMap: twoShardMap() }));
     expect(out).toMatchObject({ success: false, errorCode: 'ValidationError' });
