@@ -2,7 +2,7 @@
 import type { MetricExport, MetricsSink } from '../../lib/metrics/metrics-sink';
 import type { MetricDelta } from '../../lib/metrics/metrics-recorder';
 
-/** A sink that keeps every export (synchronously) with the virtual time it came at. */
+/** A sink that keeps every export (synchronously) and counts its closes. */
 export interface RecordingSink extends MetricsSink {
   readonly exports: MetricExport[];
   closed: number;
@@ -93,11 +93,14 @@ export interface InstrumentCall {
   attributes?: Readonly<Record<string, string | undefined>>;
 }
 
+/** A gauge callback as the fake meter runs it. */
+type GaugeCallback = (r: { observe(v: number, a?: Readonly<Record<string, string>>): void }) => void;
+
 /** A fake OpenTelemetry meter: records instrument creation and every call. */
 export function fakeMeter() {
   const created: { kind: string; name: string; unit?: string }[] = [];
   const calls: InstrumentCall[] = [];
-  const callbacks = new Map<string, ((r: { observe(v: number, a?: Readonly<Record<string, string>>): void }) => void)[]>();
+  const callbacks = new Map<string, GaugeCallback[]>();
   const meter = {
     createCounter(name: string, options?: { unit?: string }) {
       created.push({ kind: 'counter', name, unit: options?.unit });
@@ -109,11 +112,11 @@ export function fakeMeter() {
     },
     createObservableGauge(name: string, options?: { unit?: string }) {
       created.push({ kind: 'gauge', name, unit: options?.unit });
-      const list: ((r: { observe(v: number, a?: Readonly<Record<string, string>>): void }) => void)[] = [];
+      const list: GaugeCallback[] = [];
       callbacks.set(name, list);
       return {
-        addCallback: (cb: (r: { observe(v: number, a?: Readonly<Record<string, string>>): void }) => void) => void list.push(cb),
-        removeCallback: (cb: (r: { observe(v: number, a?: Readonly<Record<string, string>>): void }) => void) => {
+        addCallback: (cb: GaugeCallback) => void list.push(cb),
+        removeCallback: (cb: GaugeCallback) => {
           const i = list.indexOf(cb);
           if (i >= 0) list.splice(i, 1);
         },
@@ -126,7 +129,7 @@ export function fakeMeter() {
     for (const cb of callbacks.get(name) ?? []) cb({ observe: (value, attributes) => void observed.push({ value, attributes }) });
     return observed;
   };
-  return { meter, created, calls, collect, callbacks };
+  return { meter, created, calls, collect };
 }
 
 /** A fake prom-client module: records constructor configs and every call. */
