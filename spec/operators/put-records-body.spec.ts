@@ -156,8 +156,10 @@ describe('PutRecords body with native base64', () => {
     expect(sizes).toEqual([sdk.body.length, fast.body.length - base64]);
   });
 
-  it('sends the same body and signature through the putRecords operator', async () => {
+  it('sends the same body and signature through the putRecords operator, by the fast path', async () => {
     const { client, requests } = capturingClient();
+    const { middleware, sizes } = probe();
+    client.middlewareStack.addRelativeTo(middleware as never, { relation: 'after', toMiddleware: 'serializerMiddleware', name: 'probe' });
     const batch = batchOf(
       [kinesisRecord([bufferedRecord({ key: 7n, name: 'pk "ü"', data: bytes(300) })]), kinesisRecord([bufferedRecord({ key: 8n }), bufferedRecord({ key: 9n })])],
       'clicks',
@@ -171,6 +173,9 @@ describe('PutRecords body with native base64', () => {
     };
     const { sdk } = await sendBoth(input);
     expectSameRequest(sdk, requests[0]);
+    // The operator's command took the native path: the SDK serialized every Data as "".
+    const base64 = batch.records.reduce((sum, kr) => sum + Math.ceil(kr.data.length / 3) * 4, 0);
+    expect(sizes).toEqual([requests[0].body.length - base64]);
   });
 
   it('leaves the command input untouched (the SDK strips a copy)', async () => {
