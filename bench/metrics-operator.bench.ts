@@ -12,7 +12,7 @@
  * printed by median rounds, by best rounds, and by CPU time per record.
  *
  * ```text
- * node -r ts-node/register/transpile-only bench/metrics-operator.bench.ts [records=200000] [rounds=5]
+ * node -r ts-node/register/transpile-only bench/metrics-operator.bench.ts [records=200000] [rounds=7]
  * ```
  */
 import { Session } from 'node:inspector';
