@@ -235,5 +235,53 @@ describe('createReducer', () => {
         { numRuns: 300 },
       );
     });
+
+    it('hands out with every batch a container holding exactly its items, in order, when the container can undo an add', () => {
+      /** Remembers its items, so a batch's container can be compared with the batch. */
+      const listContainer = (): ReducerContainer<Item> & { readonly ids: string[] } => {
+        const items: Item[] = [];
+        const size = (): number => items.reduce((t, i) => t + i.weight, 0);
+        return {
+          get ids() {
+            return items.map((i) => i.id);
+          },
+          get count() {
+            return items.length;
+          },
+          get size() {
+            return size();
+          },
+          sizeIfAdded: (i) => size() + i.weight,
+          add: (i) => void items.push(i),
+          removeLast: () => void items.pop(),
+        };
+      };
+      fc.assert(
+        fc.property(
+          fc.array(arbItem, { maxLength: 60 }),
+          fc.integer({ min: 1, max: 8 }),
+          fc.integer({ min: 1, max: 100 }),
+          (specs, countLimit, sizeLimit) => {
+            const scheduler = new TestScheduler(() => undefined);
+            const reducer = createReducer<Item, ReturnType<typeof listContainer>>({
+              countLimit,
+              sizeLimit,
+              newContainer: listContainer,
+              scheduler,
+              onDeadline: () => undefined,
+            });
+            const check = (batches: readonly ReducerBatch<Item>[]): void => {
+              for (const batch of batches) {
+                const container = batch.container as ReturnType<typeof listContainer> | undefined;
+                expect(container?.ids).toEqual(batch.items.map((i) => i.id));
+              }
+            };
+            specs.forEach((s, n) => check(reducer.add(item(String(n), s.deadline, s.weight, s.expiration))));
+            check(reducer.flush());
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
   });
 });
