@@ -137,7 +137,9 @@ describe('metric emission through the producer (fault stub)', () => {
     expect(series(run, 'AllErrors')?.sum).toBe(0);
     expect(series(run, 'KinesisRecordsPut')?.sum).toBe(stub.stats().kinesisRecords);
     expect(series(run, 'UserRecordsPut')).toMatchObject({ count: 200, sum: 200 });
-    for (const m of shardSeries(run, 'UserRecordsPut')) {
+    const perShard = shardSeries(run, 'UserRecordsPut');
+    expect(new Set(perShard.map((m) => m.dimensions.ShardId))).toEqual(new Set(results.map((r) => r.shardId)));
+    for (const m of perShard) {
       expect(m.count).toBe(results.filter((r) => r.shardId === m.dimensions.ShardId).length);
     }
   });
