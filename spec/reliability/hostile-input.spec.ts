@@ -134,18 +134,18 @@ describe('hostile input', () => {
   });
 
   describe('gaps found by this suite, now fixed', () => {
-    // lib/operators/internal/prepare-record.ts accepts a partition key that is not well-formed UTF-16:
-    // UTF-8 encoding turns each lone surrogate into U+FFFD, so '\uD800' and '\uDBFF' become one key
-    // and a KCL consumer reads back a key that was never put.
+    // lib/operators/internal/prepare-record.ts accepted a partition key that is not well-formed UTF-16:
+    // UTF-8 encoding turns each lone surrogate into U+FFFD, so '\uD800' and '\uDBFF' became one key
+    // and a KCL consumer read back a key that was never put.
     it('refuses a partition key with lone surrogates (operator)', () => {
       const records = LONE_SURROGATE_KEYS.map((partitionKey) => ({ partitionKey, data: 'x' }));
       const results = runVirtual(records, new Set(records));
       for (const r of records) expect(results.get(r)?.result.errorCode).toBe('ValidationError');
     });
 
-    // A record whose getter throws: kinesisProducer reads `data` before validating (recordBytes), and
-    // shardPredict rethrows any non-ValidationError, so the whole operator errors and every other
-    // record in flight gets no result.
+    // A record whose getter throws: kinesisProducer read `data` before validating (recordBytes), and
+    // shardPredict rethrew any non-ValidationError, so the whole operator errored and every other
+    // record in flight got no result.
     it('fails only the record whose data getter throws, not the whole stream (operator)', () => {
       const bad = Object.defineProperty({ partitionKey: 'k' }, 'data', {
         enumerable: true,
@@ -158,6 +158,8 @@ describe('hostile input', () => {
       const results = runVirtual([good[0], bad, good[1], good[2]], new Set(good), errors);
       expect(errors).toEqual([]); // was [Error('hostile getter')], with no result for the good records
       expect(results.size).toBe(4);
+      expect(good.map((r) => results.get(r)?.result.success)).toEqual([true, true, true]);
+      expect(results.get(bad)?.result).toMatchObject({ success: false, errorCode: 'ValidationError' });
     });
   });
 });
