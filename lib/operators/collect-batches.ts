@@ -127,7 +127,7 @@ export function collectBatches(options: CollectBatchesOptions = {}): OperatorFun
             scheduler,
             onDeadline: guard(subscriber, (batches: ReducerBatch<KinesisRecord>[]) => {
               // Dropped before emitting: code downstream may add to this stream again.
-              if (created.count === 0 && streams.get(streamName) === created) streams.delete(streamName);
+              dropIfEmpty(streamName, created);
               emit(streamName, batches);
             }),
           });
@@ -135,6 +135,11 @@ export function collectBatches(options: CollectBatchesOptions = {}): OperatorFun
           reducer = created;
         }
         return reducer;
+      };
+
+      /** Forgets a stream's reducer once it holds nothing (unless a flush already replaced it). */
+      const dropIfEmpty = (streamName: string, reducer: Reducer<KinesisRecord>): void => {
+        if (reducer.count === 0 && streams.get(streamName) === reducer) streams.delete(streamName);
       };
 
       /** Takes every batch out first, then emits: a re-entrant add lands in a fresh reducer. */
@@ -172,7 +177,7 @@ export function collectBatches(options: CollectBatchesOptions = {}): OperatorFun
           const reducer = reducerFor(record.streamName);
           const batches = reducer.add(record);
           if (batches.length > 0) {
-            if (reducer.count === 0 && streams.get(record.streamName) === reducer) streams.delete(record.streamName);
+            dropIfEmpty(record.streamName, reducer);
             emit(record.streamName, batches);
           }
         }),
