@@ -52,6 +52,18 @@ describe('buildKinesisRecord', () => {
     expect(kr.data).toBe(r.data); // not copied
   });
 
+  it('encodes from the staged builder it is given, and refuses one that holds other records', () => {
+    const records = [bufferedRecord({ partitionKey: 'alpha', data: 'x' }), bufferedRecord({ partitionKey: 'beta', data: 'y' })];
+    const builder = new AggregateBuilder();
+    for (const r of records) builder.add(r.record.partitionKey, r.explicitHashKey, r.data);
+    const size = sizeOf(records);
+    expect(Buffer.from(buildKinesisRecord(STREAM, SHARD_0, records, size, undefined, builder).data)).toEqual(
+      Buffer.from(buildKinesisRecord(STREAM, SHARD_0, records, size).data),
+    );
+    builder.add('gamma', undefined, 'z');
+    expect(() => buildKinesisRecord(STREAM, SHARD_0, records, size, undefined, builder)).toThrow('3 records planned for 2');
+  });
+
   it("uses a user's explicit hash key as it is", () => {
     const r = bufferedRecord({ partitionKey: 'alpha', explicitHashKey: '12345' });
     expect(buildKinesisRecord(STREAM, SHARD_0, [r], r.data.length).explicitHashKey).toBe('12345');

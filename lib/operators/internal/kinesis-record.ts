@@ -25,7 +25,7 @@ export const AGGREGATED_PARTITION_KEY = 'a';
  * @param times - the earliest deadline and expiration when the caller already knows them (the
  *   reducer tracks them as items arrive); otherwise they are computed from `records`.
  * @param planned - the records already staged for encoding, in this order (the aggregator's
- *   container); without it the records are encoded from scratch.
+ *   container); without it the records are encoded from scratch. Throws if it holds another count.
  * @returns the carrier; its `size` equals `data.length`.
  */
 export function buildKinesisRecord(
@@ -58,7 +58,9 @@ export function buildKinesisRecord(
     partitionKey = first.record.partitionKey;
     if (size !== data.length) throw new Error(`buildKinesisRecord: size ${size} given for a ${data.length}-byte record`);
   } else {
-    if (planned !== undefined && planned.count === records.length) {
+    if (planned !== undefined) {
+      // A container that does not hold exactly `records` is a bug: say so rather than encode again.
+      if (planned.count !== records.length) throw new Error(`buildKinesisRecord: ${planned.count} records planned for ${records.length}`);
       data = planned.encode();
       if (data.length !== size) throw new Error(`buildKinesisRecord: size ${size} given, but the planned records encode to ${data.length} bytes`);
     } else {
