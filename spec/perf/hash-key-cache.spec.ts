@@ -34,8 +34,13 @@ describe('hashKeyOfPartitionKey cache', () => {
 
   it('hashes long and non-ASCII keys as UTF-8, cached or not', () => {
     const long = 'ü'.repeat(200);
+    const first = hashKeyOfPartitionKey(long);
+    expect(hex(first)).toBe(md5Hex(long));
+    // Over 128 units: never kept (the cache's memory stays bounded), so hashed again.
+    expect(hashKeyOfPartitionKey(long)).not.toBe(first);
     expect(hex(hashKeyOfPartitionKey(long))).toBe(md5Hex(long));
-    expect(hex(hashKeyOfPartitionKey(long))).toBe(md5Hex(long));
+    const longest = 'k'.repeat(128);
+    expect(hashKeyOfPartitionKey(longest)).toBe(hashKeyOfPartitionKey(longest));
     for (const key of ['é', '日本', '😀']) {
       expect(hex(hashKeyOfPartitionKey(key))).toBe(md5Hex(key));
       expect(hex(hashKeyOfPartitionKey(key))).toBe(md5Hex(key));
