@@ -1,5 +1,6 @@
 import { AggregationFormatError, decodeAggregated, encodeAggregated, isAggregated } from '../../lib/codec/aggregation';
-import { fromHex, hex, prng, seededBytes, utf8 } from '../helpers/codec-builders';
+import { fromHex, hex, seededBytes, utf8 } from '../helpers/codec-builders';
+import { mulberry32 } from '../../lib/testing/mulberry32';
 import { AGGREGATION_MAGIC, md5Bytes } from '../../lib/codec/aggregation-format';
 import { frame } from '../helpers/codec-reference';
 
@@ -166,7 +167,7 @@ describe('decodeAggregated', () => {
   it('decodes or throws an AggregationFormatError for 100,000 random and mutated inputs', () => {
     // Deterministic fuzz. Most mutations are re-framed with a correct MD5 (or read with
     // verifyChecksum false) so that they reach the protobuf reader instead of stopping at the checksum.
-    const next = prng(0xf022);
+    const next = mulberry32(0xf022);
     const int = (n: number): number => Math.floor(next() * n);
     const corpus: Uint8Array[] = [
       fromHex(AGG_EXAMPLE_HEX),

@@ -12,12 +12,10 @@ export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 export const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 
-/** A seeded PRNG (mulberry32), uniform in [0, 1). */
-export const prng = mulberry32;
 
 /** `length` bytes drawn from `seed`. */
 export function seededBytes(length: number, seed: number): Uint8Array {
-  const next = prng(seed);
+  const next = mulberry32(seed);
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = (next() * 256) | 0;
   return out;
@@ -75,7 +73,7 @@ export function recordSetArbitrary(maxRecords = 200, maxData = 2048): fc.Arbitra
       seed: fc.nat(),
     })
     .map(({ pks, ehks, count, ehkShare, seed }) => {
-      const next = prng(seed);
+      const next = mulberry32(seed);
       return Array.from({ length: count }, (): ArbRecord => {
         const partitionKey = pks[Math.floor(next() * pks.length)];
         const length = Math.floor(next() ** 3 * (maxData + 1));

@@ -8,8 +8,6 @@ import { bigIntToHashKey, hashKeyOfPartitionKey, type HashKey } from '../../lib/
 import type { ShardMap } from '../../lib/shards/shard-map';
 import { mulberry32 } from '../../lib/testing/mulberry32';
 
-/** A seeded PRNG (mulberry32), so every run uses the same keys. */
-export const seeded = mulberry32;
 
 /** `count` distinct partition keys of 20 characters. */
 export function randomPartitionKeys(count: number, random: () => number): string[] {

@@ -6,7 +6,8 @@
  */
 import { startEmbeddedKinesis, type EmbeddedKinesis } from '../../lib/testing/embedded-kinesis';
 import { ShardMap } from '../../lib/shards/shard-map';
-import { probesOf, putAndCompare, randomExplicitHashKeys, randomPartitionKeys, seeded, until } from '../helpers/shards-integration';
+import { probesOf, putAndCompare, randomExplicitHashKeys, randomPartitionKeys, until } from '../helpers/shards-integration';
+import { mulberry32 } from '../../lib/testing/mulberry32';
 
 describe('ShardMap on kinesalite', () => {
   let kinesis: EmbeddedKinesis;
@@ -30,7 +31,7 @@ describe('ShardMap on kinesalite', () => {
     const map = newMap('four');
     await map.start();
     expect(map.openShardIds).toHaveLength(4);
-    const random = seeded(42);
+    const random = mulberry32(42);
     const result = await putAndCompare(kinesis.client, 'four', map, probesOf(randomPartitionKeys(1000, random), randomExplicitHashKeys(100, random)));
     console.log(`kinesalite, 4 shards: ${result.matched} of ${result.total} predictions matched PutRecords' ShardId`);
     expect(result.mismatches).toEqual([]);
@@ -46,7 +47,7 @@ describe('ShardMap on kinesalite', () => {
     const middle = (parent.startingHashKey + parent.endingHashKey + 1n) / 2n;
     await kinesis.splitShard('split', first, middle);
 
-    const probes = probesOf(randomPartitionKeys(200, seeded(7)));
+    const probes = probesOf(randomPartitionKeys(200, mulberry32(7)));
     const before = await putAndCompare(kinesis.client, 'split', map, probes);
     console.log(`kinesalite after SplitShard, stale map: ${before.matched} of ${before.total} matched`);
     expect(before.matched).toBeLessThan(before.total);

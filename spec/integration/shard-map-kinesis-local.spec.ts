@@ -6,7 +6,8 @@
 import { startKinesisLocal } from '../../lib/testing/kinesis-local';
 import type { EmbeddedKinesis } from '../../lib/testing/embedded-kinesis';
 import { ShardMap } from '../../lib/shards/shard-map';
-import { probesOf, putAndCompare, randomExplicitHashKeys, randomPartitionKeys, seeded, until } from '../helpers/shards-integration';
+import { probesOf, putAndCompare, randomExplicitHashKeys, randomPartitionKeys, until } from '../helpers/shards-integration';
+import { mulberry32 } from '../../lib/testing/mulberry32';
 
 describe('ShardMap on kinesis-local', () => {
   let kinesis: EmbeddedKinesis;
@@ -36,7 +37,7 @@ describe('ShardMap on kinesis-local', () => {
     expect(parents).toHaveLength(4);
     const parentRanges = parents.map((id) => map!.hashRange(id));
 
-    const probes = probesOf(randomPartitionKeys(200, seeded(3)), randomExplicitHashKeys(20, seeded(4)));
+    const probes = probesOf(randomPartitionKeys(200, mulberry32(3)), randomExplicitHashKeys(20, mulberry32(4)));
     const before = await putAndCompare(kinesis.client, 'resharded', map, probes);
     expect(before.mismatches).toEqual([]);
 
