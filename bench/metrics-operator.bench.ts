@@ -16,13 +16,10 @@
  * ```
  */
 import { Session } from 'node:inspector';
-import { ListShardsCommand, PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import { from, lastValueFrom, reduce } from 'rxjs';
-import { bigIntToHashKey, parseExplicitHashKey } from '../lib/codec/hash';
 import { kinesisProducer } from '../lib/producer/kinesis-producer';
+import { instantKinesisClient, workloadRecords } from './in-memory-kinesis';
 import type { MetricsLevel } from '../lib/config';
-import { buildShardTable, lookupShard } from '../lib/shards/shard-table';
-import { evenShards } from '../lib/testing/faulty-kinesis';
 
 const N = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.argv[3] ?? 7);
@@ -31,38 +28,7 @@ const KEYS = 1000;
 const BYTES = 100;
 const TARGET = 0.15;
 
-const shards = evenShards(SHARDS);
-const table = buildShardTable(shards);
-const listShardsAnswer = {
-  Shards: shards.map((s) => ({
-    ShardId: s.shardId,
-    HashKeyRange: { StartingHashKey: s.startingHashKey.toString(), EndingHashKey: s.endingHashKey.toString() },
-    SequenceNumberRange: { StartingSequenceNumber: '0' },
-  })),
-};
-
-/** Answers ListShards with 64 even shards and every PutRecords entry with success on the shard that owns its key. */
-function instantClient(): Pick<KinesisClient, 'send'> {
-  let sequence = 0;
-  const send = (command: unknown): Promise<unknown> => {
-    if (command instanceof ListShardsCommand) return Promise.resolve(listShardsAnswer);
-    if (command instanceof PutRecordsCommand) {
-      const entries = command.input.Records ?? [];
-      const records: PutRecordsResultEntry[] = entries.map((e) => ({
-        SequenceNumber: String(++sequence),
-        ShardId: lookupShard(table, bigIntToHashKey(parseExplicitHashKey(e.ExplicitHashKey as string) ?? 0n)),
-      }));
-      return Promise.resolve({ Records: records, FailedRecordCount: 0 });
-    }
-    return Promise.reject(new Error(`unexpected command ${(command as object).constructor.name}`));
-  };
-  return { send: send as KinesisClient['send'] };
-}
-
-const pks = Array.from({ length: KEYS }, (_, i) => `partition-key-${String(i).padStart(6, '0')}`);
-const all = Buffer.allocUnsafe(N * BYTES);
-for (let i = 0; i < all.length; i++) all[i] = 0x61 + ((i * 7 + (i >>> 7)) % 26);
-const records = Array.from({ length: N }, (_, i) => ({ partitionKey: pks[i % KEYS], data: new Uint8Array(all.buffer, all.byteOffset + i * BYTES, BYTES) }));
+const records = workloadRecords(N, KEYS, BYTES);
 
 interface Round {
   readonly seconds: number;
@@ -74,7 +40,7 @@ interface Round {
 
 async function round(level: MetricsLevel): Promise<Round> {
   const producer = kinesisProducer({
-    client: instantClient(),
+    client: instantKinesisClient(SHARDS),
     streamName: 'bench',
     metricsLevel: level,
     metricsGranularity: 'shard',

@@ -9,47 +9,18 @@
  * node -r ts-node/register/transpile-only bench/e2e/producer-overhead.ts [records=1000000]
  * ```
  */
-import { ListShardsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { count, from, lastValueFrom } from 'rxjs';
 import { kinesisProducer } from '../../lib/producer/kinesis-producer';
 import { KinesisProducer } from '../../lib/producer/kinesis-producer-class';
-import { evenShards } from '../../lib/testing/faulty-kinesis';
+import { instantKinesisClient, workloadRecords } from '../in-memory-kinesis';
 
 const n = Number(process.argv[2] ?? 1000000);
 const mode = process.argv[3] ?? 'operator';
 if (mode !== 'operator' && mode !== 'class') throw new Error(`mode ${mode}: operator or class`);
 const keys = 1000;
 const bytes = 100;
-const shards = evenShards(256);
-const step = shards[1].startingHashKey;
-
-let sequence = 0;
-const client = {
-  send(command: unknown): Promise<unknown> {
-    if (command instanceof ListShardsCommand) {
-      return Promise.resolve({
-        Shards: shards.map((s) => ({
-          ShardId: s.shardId,
-          HashKeyRange: { StartingHashKey: s.startingHashKey.toString(), EndingHashKey: s.endingHashKey.toString() },
-          SequenceNumberRange: { StartingSequenceNumber: '0' },
-        })),
-      });
-    }
-    if (command instanceof PutRecordsCommand) {
-      const records = (command.input.Records ?? []).map((r) => ({
-        SequenceNumber: String(++sequence),
-        ShardId: shards[Math.min(shards.length - 1, Number(BigInt(r.ExplicitHashKey!) / step))].shardId,
-      }));
-      return Promise.resolve({ FailedRecordCount: 0, Records: records });
-    }
-    return Promise.reject(new Error(`unexpected ${String(command)}`));
-  },
-} as unknown as Pick<KinesisClient, 'send'>;
-
-const pks = Array.from({ length: keys }, (_, i) => `partition-key-${String(i).padStart(6, '0')}`);
-const all = Buffer.allocUnsafe(n * bytes);
-for (let i = 0; i < all.length; i++) all[i] = 0x61 + ((i * 7 + (i >>> 7)) % 26);
-const records = Array.from({ length: n }, (_, i) => ({ partitionKey: pks[i % keys], data: new Uint8Array(all.buffer, all.byteOffset + i * bytes, bytes) }));
+const client = instantKinesisClient(256);
+const records = workloadRecords(n, keys, bytes);
 
 async function viaOperator(): Promise<number> {
   return lastValueFrom(from(records).pipe(kinesisProducer({ client, streamName: 'bench', overflow: 'buffer' }), count()));
