@@ -18,19 +18,17 @@ import { shardPredict, type ShardMapLike } from '../../lib/operators/shard-predi
 import { buildShardTable, lookupShard } from '../../lib/shards/shard-table';
 import type { BufferedRecord, KinesisRecord } from '../../lib/records';
 import { evenShards } from '../../lib/testing/faulty-kinesis';
+import { workloadRecords } from '../in-memory-kinesis';
 
 const args = process.argv.slice(2);
 const keysAt = args.indexOf('--keys');
 const keys = keysAt >= 0 ? Number(args[keysAt + 1]) : 1000;
-const positional = args.filter((_, i) => i !== keysAt && i !== keysAt + 1);
+const positional = keysAt >= 0 ? args.filter((_, i) => i !== keysAt && i !== keysAt + 1) : args;
 const n = Number(positional[0] ?? 1000000);
 const bytes = 100;
 const table = buildShardTable(evenShards(256));
 const shardMap: ShardMapLike = { predictKey: (key) => lookupShard(table, key), failure: undefined };
-const pks = Array.from({ length: keys }, (_, i) => `partition-key-${String(i).padStart(6, '0')}`);
-const all = Buffer.allocUnsafe(n * bytes);
-for (let i = 0; i < all.length; i++) all[i] = 0x61 + ((i * 7 + (i >>> 7)) % 26);
-const records = Array.from({ length: n }, (_, i) => ({ partitionKey: pks[i % keys], data: new Uint8Array(all.buffer, all.byteOffset + i * bytes, bytes) }));
+const records = workloadRecords(n, keys, bytes);
 
 async function once(): Promise<{ seconds: number; cpu: number; batches: number }> {
   const cpu0 = process.cpuUsage();
