@@ -52,11 +52,28 @@ interface Entry {
   readonly record: UserRecord;
   readonly bytes: number;
   readonly seq: number;
-  readonly resolve: (result: RecordResult) => void;
-  /** Called once the record is inside the pipeline (the producer had room). */
-  onAdmitted: (() => void) | undefined;
+  /**
+   * Gets the result, once: `put`'s Promise resolve (which ignores the entry), or a handler shared by
+   * every entry of one submitter (the Writable), which finds what it needs in `context`.
+   */
+  readonly settle: (result: RecordResult, entry: Entry) => void;
+  /** Called once the record is inside the pipeline (the producer had room), then cleared. */
+  onAdmitted: ((entry: Entry) => void) | undefined;
+  /** The submitter's own state for this put (the Writable's write callback); the class never reads it. */
+  context: unknown;
   /** Where it is in `admitted` while admitted without a result; -1 otherwise. */
   slot: number;
+}
+
+/**
+ * How a submitter without Promises (the Writable) hears of its puts, shared by all of them:
+ * `onAdmitted(entry)` once a record is inside the pipeline, `settle(result, entry)` with its
+ * result; `entry.context` is what the submitter gave with that put.
+ * @internal
+ */
+export interface SubmitHandler {
+  readonly onAdmitted: (entry: { context: unknown }) => void;
+  readonly settle: (result: RecordResult, entry: { context: unknown }) => void;
 }
 
 interface Barrier {
@@ -170,29 +187,38 @@ export class KinesisProducer {
    * @throws (rejects) ValidationError for a bad record; ProducerClosedError after `close()`.
    */
   put(record: UserRecord): Promise<RecordResult> {
-    return this.submit(record, undefined);
+    return new Promise<RecordResult>((resolve) => this.enqueue(record, resolve, undefined, undefined));
   }
 
   /**
-   * `put`, plus a callback once the record is admitted (the producer had room): what a Writable
-   * needs to call back only when there is room. Internal: not part of the documented API.
+   * `put` without a Promise, for a submitter that holds many puts (the Writable): no Promise,
+   * resolver or reaction per record while it is outstanding, only the entry. The record is checked
+   * here, synchronously. Internal: not part of the documented API.
+   * @throws ValidationError for a bad record; ProducerClosedError after `close()`.
    * @internal
    */
-  submit(record: UserRecord, onAdmitted: (() => void) | undefined): Promise<RecordResult> {
-    if (this.closing !== undefined) return Promise.reject(new ProducerClosedError());
+  submit(record: UserRecord, handler: SubmitHandler, context: unknown): void {
+    this.enqueue(record, handler.settle, handler.onAdmitted, context);
+  }
+
+  private enqueue(
+    record: UserRecord,
+    settle: Entry['settle'],
+    onAdmitted: Entry['onAdmitted'],
+    context: unknown,
+  ): void {
+    if (this.closing !== undefined) throw new ProducerClosedError();
     try {
       validateRecord(record, this.validateOptions);
     } catch (err) {
-      if (err instanceof ValidationError) return Promise.reject(err);
+      if (err instanceof ValidationError) throw err;
       // A hostile record (a getter that throws) is still the caller's mistake: say so as a ValidationError.
       const reason = err instanceof Error ? err.message : String(err);
-      return Promise.reject(new ValidationError('record', record, `an object whose fields can be read (reading it threw: ${reason})`));
+      throw new ValidationError('record', record, `an object whose fields can be read (reading it threw: ${reason})`);
     }
-    return new Promise<RecordResult>((resolve) => {
-      const entry: Entry = { record, bytes: recordBytes(record), seq: ++this.seq, resolve, onAdmitted, slot: -1 };
-      if (this.waitingHead === this.waiting.length && this.hasRoom(entry.bytes)) this.admit(entry);
-      else this.waiting.push(entry);
-    });
+    const entry: Entry = { record, bytes: recordBytes(record), seq: ++this.seq, settle, onAdmitted, context, slot: -1 };
+    if (this.waitingHead === this.waiting.length && this.hasRoom(entry.bytes)) this.admit(entry);
+    else this.waiting.push(entry);
   }
 
   /**
@@ -244,7 +270,7 @@ export class KinesisProducer {
     const onAdmitted = entry.onAdmitted;
     entry.onAdmitted = undefined;
     this.open.put(entry.record, entry.bytes, entry);
-    onAdmitted?.();
+    onAdmitted?.(entry);
   }
 
   private admitWaiting(): void {
@@ -275,7 +301,7 @@ export class KinesisProducer {
     this.heldRecords--;
     this.heldBytes -= entry.bytes;
     if (this.resultsSubject.observed) this.resultsSubject.next(result);
-    entry.resolve(result);
+    entry.settle(result, entry);
     if (this.barriers.length > 0) {
       for (const barrier of this.barriers) {
         if (entry.seq <= barrier.seq && --barrier.remaining === 0) barrier.resolve();
@@ -289,13 +315,13 @@ export class KinesisProducer {
     // Only a bug inside the pipeline gets here: fail what is pending rather than hang it.
     const message = err instanceof Error ? err.message : String(err);
     const now = (this.options.scheduler ?? asyncScheduler).now();
-    for (const e of this.admitted) e.resolve(rejectedResult(e.record, 'InternalError', message, now));
+    for (const e of this.admitted) e.settle(rejectedResult(e.record, 'InternalError', message, now), e);
     this.admitted.length = 0;
     this.heldRecords = 0;
     this.heldBytes = 0;
     for (let i = this.waitingHead; i < this.waiting.length; i++) {
       const e = this.waiting[i];
-      e.resolve(rejectedResult(e.record, 'InternalError', message, now));
+      e.settle(rejectedResult(e.record, 'InternalError', message, now), e);
     }
     this.waiting.length = 0;
     this.waitingHead = 0;

@@ -9,7 +9,7 @@ import { asyncScheduler } from 'rxjs';
 import { ValidationError } from '../config';
 import { rejectedResult } from '../operators/internal/attempts';
 import type { RecordResult, UserRecord } from '../records';
-import { KinesisProducer, type KinesisProducerClassOptions } from './kinesis-producer-class';
+import { KinesisProducer, type KinesisProducerClassOptions, type SubmitHandler } from './kinesis-producer-class';
 
 /** Options of {@link createKinesisWriteStream}: the producer's, plus the Writable's `highWaterMark`. */
 export type KinesisWriteStreamOptions = KinesisProducerClassOptions & {
@@ -35,34 +35,45 @@ export function createKinesisWriteStream(options: KinesisWriteStreamOptions): Wr
   }
   const producer = new KinesisProducer(producerOptions);
   const scheduler = producerOptions.scheduler ?? asyncScheduler;
-  const now = (): number => scheduler.now();
+  type WriteCallback = (error?: Error | null) => void;
+  /** A 'result' listener that throws is the application's bug: it is rethrown outside the producer, which carries on. */
+  const emitResult = (result: RecordResult): void => {
+    try {
+      stream.emit('result', result);
+    } catch (err) {
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  };
+  // One handler for every write: each put's own state is its write callback, kept on the producer's
+  // entry until the record is admitted (no closure, Promise or reaction per record).
+  const handler: SubmitHandler = {
+    onAdmitted: (entry) => {
+      const callback = entry.context as WriteCallback;
+      entry.context = undefined;
+      callback();
+    },
+    settle: (result, entry) => {
+      emitResult(result);
+      // Never admitted: only when the producer failed it from inside (an internal error).
+      const callback = entry.context as WriteCallback | undefined;
+      entry.context = undefined;
+      callback?.();
+    },
+  };
   const stream: Writable = new Writable({
     objectMode: true,
     highWaterMark: highWaterMark ?? 16,
     write(record: UserRecord, _encoding, callback) {
-      let called = false;
-      const admitted = (): void => {
-        if (!called) {
-          called = true;
+      try {
+        producer.submit(record, handler, callback);
+      } catch (err) {
+        if (err instanceof ValidationError) {
+          emitResult(rejectedResult(record, 'ValidationError', err.message, scheduler.now()));
           callback();
-        }
-      };
-      producer.submit(record, admitted).then(
-        (result: RecordResult) => {
-          stream.emit('result', result);
-          admitted();
-        },
-        (err: unknown) => {
-          if (err instanceof ValidationError) {
-            const result = rejectedResult(record, 'ValidationError', err.message, now());
-            stream.emit('result', result);
-            admitted();
-          } else if (!called) {
-            called = true;
-            callback(err instanceof Error ? err : new Error(String(err)));
-          }
-        },
-      );
+        } else callback(err instanceof Error ? err : new Error(String(err)));
+      }
     },
     final(callback) {
       producer.close().then(
