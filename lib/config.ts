@@ -7,6 +7,8 @@
  * `maxOutstandingRecords` / `maxOutstandingBytes` are new (bounded memory, kpl.md §12 item 1).
  */
 
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+
 /** A caller's mistake: names the field, the value given and what is allowed. */
 export class ValidationError extends Error {
   override readonly name = 'ValidationError';
@@ -165,7 +167,7 @@ function checkField(field: string, rule: Rule, value: unknown): void {
  * @throws ValidationError naming the first bad field, its value and the allowed range.
  */
 export function resolveConfig(options: Partial<ProducerConfig> = {}): ProducerConfig {
-  if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
+  checkOptionsObject(options);
   const config: ProducerConfig = { ...DEFAULT_CONFIG };
   for (const field of CONFIG_FIELDS) {
     const value = (options as Record<string, unknown>)[field];
@@ -174,4 +176,47 @@ export function resolveConfig(options: Partial<ProducerConfig> = {}): ProducerCo
     (config as unknown as Record<string, unknown>)[field] = value;
   }
   return config;
+}
+
+/*
+ * The options every producer and operator shares beside the ProducerConfig fields. Checked when it is
+ * created, like the config (ARCHITECTURE.md "Configuration"): a wrong kind found only on the first
+ * record would surface far from the mistake, as a TypeError or an error of the whole stream.
+ */
+
+/** @throws ValidationError unless `options` is an object (JavaScript callers can pass anything). */
+export function checkOptionsObject(options: unknown): asserts options is object {
+  if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
+}
+
+/**
+ * `scheduler`, or `asyncScheduler` when undefined.
+ * @throws ValidationError unless it is an rxjs `SchedulerLike` (`now` and `schedule` methods).
+ */
+export function resolveScheduler(scheduler: unknown): SchedulerLike {
+  if (scheduler === undefined) return asyncScheduler;
+  const s = scheduler as Partial<SchedulerLike> | null;
+  if (typeof s?.now !== 'function' || typeof s.schedule !== 'function') {
+    throw new ValidationError('scheduler', scheduler, 'an rxjs SchedulerLike (now and schedule methods), e.g. asyncScheduler or a TestScheduler');
+  }
+  return scheduler as SchedulerLike;
+}
+
+/** @throws ValidationError unless `value` is undefined or has a `subscribe` method (an Observable). */
+export function checkObservable(field: string, value: unknown): asserts value is Observable<unknown> | undefined {
+  if (value !== undefined && typeof (value as { subscribe?: unknown } | null)?.subscribe !== 'function') {
+    throw new ValidationError(field, value, 'an Observable');
+  }
+}
+
+/**
+ * A duration option in ms, or `fallback` when undefined.
+ * @throws ValidationError unless it is a finite number ≥ `min`.
+ */
+export function checkMs(field: string, value: unknown, min: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new ValidationError(field, value, `a finite number ≥ ${min} (ms)`);
+  }
+  return value;
 }

@@ -9,8 +9,8 @@
  * reducer is dropped as soon as it is empty (after any flush), so memory follows the shards with
  * records waiting, not every shard ever seen (after a reshard, the closed parents' reducers go).
  */
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { resolveConfig } from '../config';
+import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { checkObservable, resolveConfig, resolveScheduler } from '../config';
 import { AggregateBuilder } from '../codec/aggregation';
 import type { BufferedRecord, KinesisRecord } from '../records';
 import { guard } from './internal/guard';
@@ -99,8 +99,9 @@ const POOL_SIZE = 256;
 export function aggregateByShard(options: AggregateByShardOptions = {}): OperatorFunction<BufferedRecord, KinesisRecord> {
   const config = resolveConfig(options);
   const { aggregationEnabled, aggregationMaxCount, aggregationMaxSize } = config;
-  const scheduler = options.scheduler ?? asyncScheduler;
+  const scheduler = resolveScheduler(options.scheduler);
   const flush$ = options.flush$;
+  checkObservable('flush$', flush$);
 
   return (source) =>
     new Observable<KinesisRecord>((subscriber) => {

@@ -11,8 +11,8 @@
  * Departure: a stream's reducer is dropped as soon as it is empty, so memory follows the streams
  * with records waiting.
  */
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { resolveConfig } from '../config';
+import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { checkObservable, resolveConfig, resolveScheduler } from '../config';
 import { utf8Length } from '../codec/size';
 import type { KinesisRecord, PutRecordsBatch } from '../records';
 import { guard } from './internal/guard';
@@ -102,8 +102,9 @@ export function collectBatches(options: CollectBatchesOptions = {}): OperatorFun
   const config = resolveConfig(options);
   const { collectionMaxCount, collectionMaxSize, aggregationEnabled } = config;
   const extensionMs = Math.min(MAX_DEADLINE_EXTENSION_MS, 0.2 * config.recordMaxBufferedTimeMs);
-  const scheduler = options.scheduler ?? asyncScheduler;
+  const scheduler = resolveScheduler(options.scheduler);
   const flush$ = options.flush$;
+  checkObservable('flush$', flush$);
 
   return (source) =>
     new Observable<PutRecordsBatch>((subscriber) => {

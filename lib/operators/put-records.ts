@@ -8,8 +8,8 @@
  */
 import type { KinesisClient, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { asyncScheduler, from, ObservableInput, OperatorFunction, SchedulerLike } from 'rxjs';
-import { resolveConfig, ValidationError } from '../config';
+import { from, ObservableInput, OperatorFunction, SchedulerLike } from 'rxjs';
+import { checkOptionsObject, resolveConfig, resolveScheduler, ValidationError } from '../config';
 import type { PutRecordsBatch, SendOutcome } from '../records';
 import { withNativeBase64Body } from './internal/put-records-body';
 import { sendBatches } from './internal/send-batches';
@@ -57,11 +57,12 @@ export function putRecords(client: Pick<KinesisClient, 'send'>, options: PutReco
   if (typeof client !== 'object' || client === null || typeof client.send !== 'function') {
     throw new ValidationError('client', client, 'a KinesisClient (an object with a send method)');
   }
+  checkOptionsObject(options);
   const { maxInFlightRequests, requestTimeoutMs } = resolveConfig({
     maxInFlightRequests: options.maxInFlightRequests,
     requestTimeoutMs: options.requestTimeoutMs,
   });
-  const scheduler = options.scheduler ?? asyncScheduler;
+  const scheduler = resolveScheduler(options.scheduler);
   return sendBatches(
     (batch, abortSignal) =>
       from(client.send(toCommand(batch), { abortSignal }) as unknown as ObservableInput<PutRecordsCommandOutput>),

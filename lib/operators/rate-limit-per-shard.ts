@@ -8,8 +8,8 @@
  *   past it, aiokpl.md §9 D5); the KPL's flush never forced the Limiter either (kpl.md §5).
  * Like the KPL and unlike aiokpl (D5), records with no predicted shard skip the Limiter.
  */
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
-import { resolveConfig, ValidationError } from '../config';
+import { Observable, type OperatorFunction, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { checkObservable, checkOptionsObject, resolveConfig, resolveScheduler, ValidationError } from '../config';
 import { utf8Length } from '../codec/size';
 import type { KinesisRecord, SendOutcome } from '../records';
 import { guard } from './internal/guard';
@@ -67,8 +67,11 @@ export interface RateLimitPerShardOptions {
  * @throws ValidationError when `rateLimit` or `drainIntervalMs` is out of range.
  */
 export function rateLimitPerShard(options: RateLimitPerShardOptions = {}): OperatorFunction<KinesisRecord, KinesisRecord | SendOutcome> {
+  checkOptionsObject(options);
   const { rateLimit } = resolveConfig({ rateLimit: options.rateLimit });
-  const { scheduler = asyncScheduler, throttled$, drainIntervalMs = DRAIN_INTERVAL_MS } = options;
+  const { throttled$, drainIntervalMs = DRAIN_INTERVAL_MS } = options;
+  const scheduler = resolveScheduler(options.scheduler);
+  checkObservable('throttled$', throttled$);
   if (typeof drainIntervalMs !== 'number' || !(drainIntervalMs > 0) || !Number.isFinite(drainIntervalMs)) {
     throw new ValidationError('drainIntervalMs', drainIntervalMs, 'a finite number > 0');
   }

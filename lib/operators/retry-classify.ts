@@ -20,9 +20,9 @@
  *    re-send (kpl.md §8) writes a duplicate the KCL delivers whenever the unknown shard's range
  *    holds every sub-record (always after a merge, and for every single record).
  */
-import { asyncScheduler, Observable, type ObservableInput, OperatorFunction, SchedulerLike, Subscription, from } from 'rxjs';
+import { Observable, type ObservableInput, OperatorFunction, SchedulerLike, Subscription, from } from 'rxjs';
 import { hashKeyToBigInt } from '../codec/hash';
-import { resolveConfig, ValidationError } from '../config';
+import { checkOptionsObject, resolveConfig, resolveScheduler, ValidationError } from '../config';
 import type { Attempt, BufferedRecord, Classified, KinesisRecord, PutRecordsResponseEntry, RecordResult, SendOutcome } from '../records';
 import { assertNever } from '../records';
 import { failedAttempt, failedResult, makeAttempt, successResult, withAttempt } from './internal/attempts';
@@ -163,6 +163,7 @@ export interface RetrierSink {
  * @internal
  */
 export function retrierOf(options: RetryClassifyOptions = {}): (source: Observable<SendOutcome>, sink: RetrierSink) => Subscription {
+  checkOptionsObject(options);
   const config = resolveConfig({ recordMaxBufferedTimeMs: options.recordMaxBufferedTimeMs, failIfThrottled: options.failIfThrottled });
   const maxBackoffMs = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
   if (typeof maxBackoffMs !== 'number' || !Number.isFinite(maxBackoffMs) || maxBackoffMs < 0 || maxBackoffMs > 3600000) {
@@ -185,7 +186,7 @@ export function retrierOf(options: RetryClassifyOptions = {}): (source: Observab
     shardMap,
     onThrottled: options.onThrottled,
     random: options.random ?? Math.random,
-    scheduler: options.scheduler ?? asyncScheduler,
+    scheduler: resolveScheduler(options.scheduler),
     unknownShardWaitMs,
   };
   const canWait = unknownShardWaitMs > 0 && typeof shardMap?.refreshedSince === 'function';

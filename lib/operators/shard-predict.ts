@@ -10,7 +10,7 @@
  * stream, access denied: aiokpl.md §9 B3) fails its records at once instead of letting them expire.
  */
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { resolveConfig, ValidationError, type ProducerConfig } from '../config';
+import { checkOptionsObject, resolveConfig, resolveScheduler, ValidationError, type ProducerConfig } from '../config';
 import type { Attempt, BufferedRecord, RecordResult, UserRecord } from '../records';
 import type { ShardMap } from '../shards/shard-map';
 import { hashKeyOfPartitionKey, type HashKey } from '../codec/hash';
@@ -61,7 +61,7 @@ export const VALIDATION_ERROR_CODE = 'ValidationError';
  */
 export function shardPredict(options: ShardPredictOptions): OperatorFunction<UserRecord, BufferedRecord | RecordResult> {
   const predict = recordPredictor(options);
-  const { scheduler = asyncScheduler } = options;
+  const scheduler = resolveScheduler(options.scheduler);
   return (source) =>
     new Observable<BufferedRecord | RecordResult>((subscriber) => {
       // Arrival stamps: one clock read per burst of records, not per record (internal/clock.ts).
@@ -92,7 +92,7 @@ export function shardPredict(options: ShardPredictOptions): OperatorFunction<Use
  *   it throws only on a bug (a ValidationError becomes a failed result).
  */
 export function recordPredictor(options: ShardPredictOptions): (record: UserRecord, token: unknown, now: number) => BufferedRecord | RecordResult {
-  if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
+  checkOptionsObject(options);
   const { recordMaxBufferedTimeMs, recordTtlMs, maxUserRecordSize } = resolveConfig(options);
   const { shardMap, streamName } = options;
   const isMap = typeof shardMap === 'object' && shardMap !== null && typeof shardMap.predictKey === 'function';

@@ -24,7 +24,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { createMetricsRecorder, type MetricReading, type MetricsRecorder } from '../metrics/metrics-recorder';
-import { type ProducerConfig, resolveConfig, ValidationError } from '../config';
+import { checkObservable, checkOptionsObject, type ProducerConfig, resolveConfig, resolveScheduler, ValidationError } from '../config';
 import { recordBytes } from './record-bytes';
 import { rejectedResult } from '../operators/internal/attempts';
 import type { RecordResult, UserRecord } from '../records';
@@ -85,7 +85,7 @@ export const BACKPRESSURE = 'Backpressure';
 
 /** Checks the options that are not ProducerConfig fields; returns the resolved config. */
 export function resolveProducerOptions(options: KinesisProducerOptions): ProducerConfig {
-  if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
+  checkOptionsObject(options);
   const config = resolveConfig(options);
   const client = options.client as unknown;
   if (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function') {
@@ -97,6 +97,9 @@ export function resolveProducerOptions(options: KinesisProducerOptions): Produce
   if (options.overflow !== undefined && options.overflow !== 'fail' && options.overflow !== 'buffer') {
     throw new ValidationError('overflow', options.overflow, "'fail' | 'buffer'");
   }
+  // Used only once a stream's pipeline starts (the first record): checked now, as the config is.
+  resolveScheduler(options.scheduler);
+  checkObservable('flush$', options.flush$);
   return config;
 }
 

@@ -25,9 +25,9 @@
  * in the middle of paging restarts from page 1 (as `update()` does in the KPL).
  */
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandOutput } from '@aws-sdk/client-kinesis';
-import { AsyncSubject, asyncScheduler, defer, Observable, take, type ObservableInput, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
+import { AsyncSubject, defer, Observable, take, type ObservableInput, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
 import { bigIntToHashKey, MAX_HASH_KEY, type HashKey } from '../codec/hash';
-import { ValidationError } from '../config';
+import { checkMs, checkOptionsObject, resolveScheduler, ValidationError } from '../config';
 import { errorCodeOf, errorMessageOf, isShardFilterRejection, listShardsInput, readShardPage } from './list-shards';
 import { buildShardTable, lookupShard, type ShardEntry, type ShardTable } from './shard-table';
 
@@ -68,14 +68,6 @@ interface KnownRange {
   readonly endingHashKey: bigint;
   /** Scheduler time the shard left the open set; undefined while open. */
   readonly closedAt: number | undefined;
-}
-
-function checkMs(field: string, value: unknown, min: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ValidationError(field, value, `a finite number ≥ ${min} (ms)`);
-  }
-  return value;
 }
 
 /**
@@ -137,17 +129,15 @@ export class ShardMap {
 
   /** @throws ValidationError for a missing client or stream name, or a bad timing option. */
   constructor(options: ShardMapOptions) {
-    if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
-    const { client, streamName, scheduler = asyncScheduler, random = Math.random } = options;
+    checkOptionsObject(options);
+    const { client, streamName, random = Math.random } = options;
     if (typeof client !== 'object' || client === null || typeof client.send !== 'function') {
       throw new ValidationError('client', client, 'an object with a send() method (a KinesisClient)');
     }
     if (typeof streamName !== 'string' || streamName.length === 0) {
       throw new ValidationError('streamName', streamName, 'a non-empty string');
     }
-    if (typeof scheduler?.now !== 'function' || typeof scheduler.schedule !== 'function') {
-      throw new ValidationError('scheduler', scheduler, 'an rxjs SchedulerLike');
-    }
+    const scheduler = resolveScheduler(options.scheduler);
     if (typeof random !== 'function') throw new ValidationError('random', random, 'a function returning [0, 1)');
     this.client = client;
     this.streamName = streamName;
