@@ -47,7 +47,9 @@ let bypass = 0;
  * (≤ 2 × 8192 keys of ≤ 128 characters) and a key still in use moves back to the current one.
  * Keys that never repeat would only pay for the Maps (a miss costs about as much as the md5), so
  * when more than half of a window of 1,024 lookups miss (a miss costs ~2× a bare md5, so below a
- * 50% hit rate the cache loses), the next 16,384 calls skip the cache.
+ * 50% hit rate the cache loses), the next 16,384 calls skip the cache — but only once a whole
+ * generation has filled: a cold cache misses every key once, and a working set of a few thousand
+ * keys (more than one window) must be let in before it can hit.
  *
  * The returned bytes are SHARED between every record with that partition key: read-only.
  *
@@ -59,7 +61,8 @@ export function hashKeyOfPartitionKey(partitionKey: string): HashKey {
     return md5.array(partitionKey);
   }
   if (++lookups === SAMPLE_WINDOW) {
-    if (misses > BYPASS_ABOVE_MISSES) bypass = BYPASS_CALLS;
+    // Still warming (no generation has filled yet): keep every key, however many miss.
+    if (misses > BYPASS_ABOVE_MISSES && olderKeys.size > 0) bypass = BYPASS_CALLS;
     lookups = 0;
     misses = 0;
   }
