@@ -2,7 +2,8 @@
  * Memory under a long Writable pipeline (issue 8): 1,000,000 records through
  * createKinesisWriteStream to the fault stub in a child process. Prints RSS and heap (after GC,
  * when run with --expose-gc as `npm run bench` does) every second and the RSS spread after warm-up
- * (the first 100,000 records); flat means a spread within 50 MB.
+ * (the first 100,000 records); flat means a spread within 50 MB. Also the RSS trend (least-squares
+ * slope against records written): growth that goes on shows there, GC and allocator noise does not.
  * Run alone: node --expose-gc -r ts-node/register/transpile-only bench/writable-rss.bench.ts [records] [maxOutstandingRecords]
  */
 import { Readable } from 'node:stream';
@@ -13,6 +14,21 @@ import { startFaultyKinesisProcess } from '../lib/testing/faulty-kinesis-process
 
 function* generate(n: number): Generator<{ partitionKey: string; data: string }> {
   for (let i = 0; i < n; i++) yield { partitionKey: `pk-${i % 1000}`, data: `record-${i}-${'x'.repeat(80)}` };
+}
+
+/** Least-squares slope of `ys` (bytes) against `xs` (records), in MB per 100,000 records; 0 with fewer than 2 samples. */
+function slopeMbPer100k(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  return sxx === 0 ? 0 : ((sxy / sxx) * 100_000) / 2 ** 20;
 }
 
 async function main(): Promise<void> {
@@ -34,11 +50,16 @@ async function main(): Promise<void> {
   });
   const started = Date.now();
   const rss: number[] = [];
+  /** Results so far at each RSS sample: the trend is RSS against records written. */
+  const doneAt: number[] = [];
   const gc = (globalThis as { gc?: () => void }).gc;
   const sampler = setInterval(() => {
     gc?.();
     const m = process.memoryUsage();
-    if (done > total / 10) rss.push(m.rss);
+    if (done > total / 10) {
+      rss.push(m.rss);
+      doneAt.push(done);
+    }
     console.log(
       `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${String(done).padStart(8)} results  rss ${(m.rss / 2 ** 20).toFixed(0)} MB  heap ${(m.heapUsed / 2 ** 20).toFixed(0)}/${(m.heapTotal / 2 ** 20).toFixed(0)} MB  arrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MB`,
     );
@@ -51,6 +72,8 @@ async function main(): Promise<void> {
   console.log(`writable: ${done} results (${failed} failed) in ${seconds.toFixed(1)} s = ${Math.round(done / seconds)} records/s`);
   console.log(`stub counted ${stats.userRecords} user records in ${stats.kinesisRecords} Kinesis records`);
   console.log(`RSS spread after warm-up: ${spread.toFixed(1)} MB over ${rss.length} samples (flat = within 50 MB)`);
+  // Spread is noise plus trend; the least-squares slope tells growth (a leak) from noise (GC and allocator slack).
+  console.log(`RSS trend after warm-up: ${slopeMbPer100k(doneAt, rss).toFixed(1)} MB per 100,000 records (a leak would show here)`);
   client.destroy();
   await stub.close();
 }
