@@ -88,6 +88,10 @@ export function startMetricsUploader(options: MetricsUploaderOptions): MetricsUp
   if (typeof uploadDelayMs !== 'number' || !Number.isFinite(uploadDelayMs) || uploadDelayMs < 1) {
     throw new ValidationError('uploadDelayMs', uploadDelayMs, 'a finite number ≥ 1 (ms)');
   }
+  // Checked now: a sink that cannot export would otherwise only be counted as a failure each tick.
+  if (typeof (sink as Partial<MetricsSink> | null)?.export !== 'function') {
+    throw new ValidationError('sink', sink, 'a MetricsSink (an object with an export method), e.g. cloudWatchSink(...)');
+  }
   const wallClock = options.wallClock ?? (() => scheduler.now());
 
   let exports = 0;

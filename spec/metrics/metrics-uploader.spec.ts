@@ -95,4 +95,16 @@ describe('startMetricsUploader (promises and real timers)', () => {
       /uploadDelayMs/,
     );
   });
+
+  it.each([5, {}, null, { export: 'x' }])('rejects a sink %p without an export method at start (not one failure per tick)', (sink) => {
+    const recorder = createMetricsRecorder({ level: 'summary', granularity: 'global', now: () => 0 });
+    let error: unknown;
+    try {
+      startMetricsUploader({ recorder, sink: sink as never });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('sink');
+  });
 });
