@@ -20,7 +20,7 @@ import { decodeAggregated, type DecodedRecord } from '../codec/aggregation-decod
 import { isAggregated } from '../codec/aggregation-format';
 import { bigIntToHashKey, compareHashKeys, hashKeyOfPartitionKey, MAX_HASH_KEY, parseExplicitHashKey } from '../codec/hash';
 import type { HashKey } from '../codec/hash';
-import { ValidationError } from '../config';
+import { checkOptionsObject, ValidationError } from '../config';
 import { guard } from '../operators/internal/guard';
 
 /** One user record as a consumer sees it: a plain Kinesis record, or one sub-record of an aggregated one. */
@@ -72,10 +72,16 @@ const EMPTY = new Uint8Array(0);
  *
  * @param options - the shard range to filter by, the drop callback, and whether to verify checksums.
  * @returns an operator from GetRecords records to user records.
- * @throws ValidationError when `shardRange` is not a range within [0, 2^128−1].
+ * @throws ValidationError when `options` is not an object, `shardRange` is not a range within
+ *   [0, 2^128−1], `onDropped` is not a function or `verifyChecksum` not a boolean.
  */
 export function deaggregate(options: DeaggregateOptions = {}): OperatorFunction<_Record, DeaggregatedRecord> {
+  checkOptionsObject(options);
   const { shardRange, onDropped, verifyChecksum = true } = options;
+  if (onDropped !== undefined && typeof onDropped !== 'function') {
+    throw new ValidationError('onDropped', onDropped, 'a function (records, kinesisRecord) => void');
+  }
+  if (typeof verifyChecksum !== 'boolean') throw new ValidationError('verifyChecksum', verifyChecksum, 'true or false');
   let range: { start: bigint; end: bigint; startKey: HashKey; endKey: HashKey } | undefined;
   if (shardRange !== undefined) {
     const { startingHashKey: start, endingHashKey: end } = shardRange;

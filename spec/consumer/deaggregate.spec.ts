@@ -215,8 +215,24 @@ describe('deaggregate', () => {
 
   it('takes its options as one object', () => {
     // @ts-expect-error verifyChecksum belongs in the options object
-    deaggregate(false);
+    expect(() => deaggregate(false)).toThrow(ValidationError);
     // @ts-expect-error shard range ends are bigints
     expect(() => deaggregate({ shardRange: { startingHashKey: '0', endingHashKey: '1' } })).toThrow(ValidationError);
+  });
+
+  it.each([
+    ['options', null],
+    ['options', 5],
+    ['onDropped', { onDropped: 5 }],
+    ['verifyChecksum', { verifyChecksum: 'yes' }],
+  ])('refuses a bad %s at creation (%p), not at the first dropped record', (field, options) => {
+    let error: unknown;
+    try {
+      deaggregate(options as never);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe(field);
   });
 });
