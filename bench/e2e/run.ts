@@ -157,7 +157,7 @@ export async function runE2e(options: E2eOptions, log: (line: string) => void = 
             ? `round ${round} ${contender}: ${result.note}`
             : `round ${round} ${contender.padEnd(15)} ${Math.round(result.recordsPerSecond).toLocaleString('en-US').padStart(9)} rec/s  ` +
                 `${result.seconds.toFixed(2)} s  cpu ${result.cpuSeconds.toFixed(1)} s  rss ${Math.round(result.peakRssMiB)} MiB  ` +
-                `stub: ${stats.userRecords} user records in ${stats.kinesisRecords} Kinesis records / ${stats.putRecordsRequests} requests  ` +
+                `stub: ${stats.userRecords} user records in ${stats.kinesisRecords} Kinesis records / ${stats.putRecordsRequests} requests, cpu ${stats.cpuSeconds.toFixed(1)} s  ` +
                 `${verified ? 'verified' : 'FAIL: records lost or failed'}`,
         );
       }
@@ -173,12 +173,12 @@ export function table(runs: Map<string, Run[]>): string {
   const baseline = runs.get(BASELINE)?.filter((r) => !r.skipped);
   const baseRate = baseline && baseline.length > 0 ? median(baseline.map((r) => r.result.recordsPerSecond)) : NaN;
   const rows = [
-    ['contender', 'records/s', 'vs hand-written', 'p50 ms', 'p99 ms', 'CPU s', 'peak RSS MiB', 'verified'],
+    ['contender', 'records/s', 'vs hand-written', 'p50 ms', 'p99 ms', 'CPU s', 'stub CPU s', 'peak RSS MiB', 'verified'],
   ];
   for (const [contender, list] of runs) {
     const done = list.filter((r) => !r.skipped);
     if (done.length === 0) {
-      rows.push([contender, '—', '—', '—', '—', '—', '—', list[0]?.result.note ?? 'not run']);
+      rows.push([contender, '—', '—', '—', '—', '—', '—', '—', list[0]?.result.note ?? 'not run']);
       continue;
     }
     const rate = median(done.map((r) => r.result.recordsPerSecond));
@@ -189,6 +189,7 @@ export function table(runs: Map<string, Run[]>): string {
       median(done.map((r) => r.result.p50Ms)).toFixed(0),
       median(done.map((r) => r.result.p99Ms)).toFixed(0),
       median(done.map((r) => r.result.cpuSeconds)).toFixed(1),
+      median(done.map((r) => r.stub.cpuSeconds)).toFixed(1),
       Math.round(median(done.map((r) => r.result.peakRssMiB))).toString(),
       done.every((r) => r.verified) ? `yes (${done.length}/${done.length})` : `NO (${done.filter((r) => r.verified).length}/${done.length})`,
     ]);

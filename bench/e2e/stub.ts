@@ -29,10 +29,12 @@ export interface StubStats {
   badChecksums: number;
   /** Requests the stub could not parse (answered 500). */
   errors: number;
+  /** The stub's own CPU seconds (user + system) since the last reset: what it takes of the second core. */
+  cpuSeconds: number;
 }
 
 function zero(): StubStats {
-  return { requests: 0, putRecordsRequests: 0, kinesisRecords: 0, aggregatedRecords: 0, userRecords: 0, userBytes: 0, badChecksums: 0, errors: 0 };
+  return { requests: 0, putRecordsRequests: 0, kinesisRecords: 0, aggregatedRecords: 0, userRecords: 0, userBytes: 0, badChecksums: 0, errors: 0, cpuSeconds: 0 };
 }
 
 function shardId(i: number): string {
@@ -82,6 +84,7 @@ function countAggregated(buf: Uint8Array, start: number, end: number): { records
 
 export function startStub(shards: number, port = 0): Promise<http.Server> {
   let stats = zero();
+  let cpuAtReset = process.cpuUsage();
   let sequence = 0;
   const step = TWO_128 / BigInt(shards);
   const shardIds = Array.from({ length: shards }, (_, i) => shardId(i));
@@ -152,11 +155,14 @@ export function startStub(shards: number, port = 0): Promise<http.Server> {
     req.on('end', () => {
       const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       if (req.url === '/__stats') {
+        const cpu = process.cpuUsage(cpuAtReset);
+        stats.cpuSeconds = (cpu.user + cpu.system) / 1e6;
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
         return;
       }
       if (req.url === '/__reset') {
         stats = zero();
+        cpuAtReset = process.cpuUsage();
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         return;
       }
