@@ -16,7 +16,9 @@
  * message Tag    { required string key = 1; optional string value = 2; }
  * ```
  */
+import { ValidationError } from '../config';
 import type { BufferedRecord } from '../records';
+import { parseExplicitHashKey } from './hash';
 import { AGGREGATION_MAGIC, MAGIC_LENGTH, md5Bytes } from './aggregation-format';
 import { AGGREGATION_OVERHEAD, utf8Length, varintLength } from './size';
 
@@ -449,10 +451,10 @@ function writeTableEntry(out: Buffer, pos: number, tag: number, key: string): nu
  * 3 bytes per UTF-16 unit, the UTF-8 worst case): a one-shot encode stages into one buffer of this
  * size instead of growing it 1 → 4 → 16 → 64 KiB, each growth a copy.
  */
-function recordBytesBound<T>(records: readonly T[], dataOf: (record: T) => Uint8Array | string): number {
+function recordBytesBound<T>(records: readonly T[], dataOf: (record: T, index: number) => Uint8Array | string): number {
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
-    const data = dataOf(records[i]);
+    const data = dataOf(records[i], i);
     bytes += 24 + (typeof data === 'string' ? 3 * data.length : data.length);
   }
   return bytes;
@@ -468,7 +470,10 @@ function recordBytesBound<T>(records: readonly T[], dataOf: (record: T) => Uint8
  * without an explicit hash key leave out field 2. String data is written as UTF-8. The output's
  * length equals `AggregateBuilder.aggregatedSize` for the same records.
  *
- * @throws Error when `records` is empty (there is no aggregated form of nothing).
+ * @throws Error when `records` is empty (there is no aggregated form of nothing); ValidationError
+ *   naming `records[i].<field>` when a record is not `{ partitionKey: string; data: Uint8Array |
+ *   string; explicitHashKey?: decimal in [0, 2^128−1] }` (an invalid explicit hash key would make a
+ *   record the KCL cannot deaggregate).
  *
  * @example
  * ```ts
@@ -480,14 +485,35 @@ function recordBytesBound<T>(records: readonly T[], dataOf: (record: T) => Uint8
  * ```
  */
 export function encodeAggregated(records: readonly AggregationInput[]): Uint8Array {
+  if (!Array.isArray(records)) throw new ValidationError('records', records, 'an array of { partitionKey, data, explicitHashKey? }');
   if (records.length === 0) throw new Error('encodeAggregated: cannot aggregate 0 records');
   const builder = new AggregateBuilder();
-  builder.reserve(recordBytesBound(records, (r) => r.data));
+  builder.reserve(recordBytesBound(records, checkedData)); // checks each record on the way
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     builder.add(r.partitionKey, r.explicitHashKey, r.data);
   }
   return builder.encode();
+}
+
+/**
+ * The public encoder's input check, returning the record's data (the producer's records were
+ * validated when they were put and do not come this way).
+ */
+function checkedData(record: AggregationInput, i: number): Uint8Array | string {
+  if (typeof record !== 'object' || record === null) {
+    throw new ValidationError(`records[${i}]`, record, 'an object { partitionKey, data, explicitHashKey? }');
+  }
+  const data = record.data;
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw new ValidationError(`records[${i}].data`, data, 'a Uint8Array or a string');
+  }
+  if (typeof record.partitionKey !== 'string') throw new ValidationError(`records[${i}].partitionKey`, record.partitionKey, 'a string');
+  const ehk = record.explicitHashKey;
+  if (ehk !== undefined && (typeof ehk !== 'string' || parseExplicitHashKey(ehk) === undefined)) {
+    throw new ValidationError(`records[${i}].explicitHashKey`, ehk, 'a decimal string of digits 0-9 in [0, 2^128-1]');
+  }
+  return data;
 }
 
 /**

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { ValidationError } from '../../lib/config';
 import { AggregateBuilder, AggregationFormatError, decodeAggregated, encodeAggregated, encodeBufferedRecords, writeVarint } from '../../lib/codec/aggregation';
 import { aggDecode, aggEncode, aggReordersKey } from '../helpers/codec-agg';
 import { bufferedRecord, hex, recordSetArbitrary, seededBytes, utf8 } from '../helpers/codec-builders';
@@ -185,6 +186,27 @@ describe('encodeAggregated', () => {
     );
     expect(compared).toBeGreaterThan(300);
     expect(reordered).toBeGreaterThan(30);
+  });
+
+  it.each([
+    ['records', { partitionKey: 'a', data: 'x' }],
+    ['records[1]', [{ partitionKey: 'a', data: 'x' }, null]],
+    ['records[0].partitionKey', [{ partitionKey: 5, data: 'x' }]],
+    ['records[0].data', [{ partitionKey: 'a', data: 5 }]],
+    ['records[0].data', [{ partitionKey: 'a', data: [1, 2] }]],
+    // A key the KCL cannot parse would make the whole aggregated record unreadable for it.
+    ['records[1].explicitHashKey', [{ partitionKey: 'a', data: 'x' }, { partitionKey: 'b', data: 'y', explicitHashKey: 'zz' }]],
+    ['records[0].explicitHashKey', [{ partitionKey: 'a', data: 'x', explicitHashKey: (1n << 128n).toString() }]],
+    ['records[0].explicitHashKey', [{ partitionKey: 'a', data: 'x', explicitHashKey: 5 }]],
+  ])('refuses bad input with a ValidationError naming %s (not a RangeError, not a poison record)', (field, records) => {
+    let error: unknown;
+    try {
+      encodeAggregated(records as never);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe(field);
   });
 });
 
