@@ -8,6 +8,7 @@
  * node-testing.md §4). Comparisons use the top 48 bits as a plain number, then the rest.
  */
 import { md5 } from 'js-md5';
+import { ValidationError } from '../config';
 
 /** A 128-bit hash key as 16 bytes, most significant first. Treat as read-only. */
 export type HashKey = ArrayLike<number>;
@@ -95,8 +96,11 @@ export function clearHashKeyCache(): void {
  * md5(UTF-8 partition key) read as a big-endian unsigned 128-bit integer (kpl.md §3).
  *
  * @example partitionKeyToHashKey('a') === 16955237001963240173058271559858726497n
+ * @throws ValidationError when `partitionKey` is not a string.
  */
 export function partitionKeyToHashKey(partitionKey: string): bigint {
+  // js-md5 also hashes bytes and says only "input is invalid type" for the rest: a key is a string.
+  if (typeof partitionKey !== 'string') throw new ValidationError('partitionKey', partitionKey, 'a string');
   return hashKeyToBigInt(md5.array(partitionKey));
 }
 

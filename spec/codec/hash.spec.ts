@@ -13,6 +13,7 @@ import {
   parseExplicitHashKey,
   partitionKeyToHashKey,
 } from '../../lib/codec/hash';
+import { ValidationError } from '../../lib/config';
 import { mulberry32 } from '../../lib/testing/mulberry32';
 import { hex } from '../helpers/codec-builders';
 
@@ -47,6 +48,11 @@ describe('partitionKeyToHashKey', () => {
       }),
       { numRuns: 2000, seed: 3 },
     );
+  });
+
+  it.each([5, undefined, null, new Uint8Array([97])])('refuses %p with a ValidationError naming partitionKey (not js-md5\'s "input is invalid type")', (pk) => {
+    expect(() => partitionKeyToHashKey(pk as never)).toThrow(ValidationError);
+    expect(() => partitionKeyToHashKey(pk as never)).toThrow(/^partitionKey is .*; allowed: a string$/);
   });
 });
 
