@@ -24,7 +24,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { createMetricsRecorder, type MetricReading, type MetricsRecorder } from '../metrics/metrics-recorder';
-import { checkObservable, checkOptionsObject, type ProducerConfig, resolveConfig, resolveScheduler, ValidationError } from '../config';
+import { checkObservable, checkOptionsObject, CONFIG_FIELDS, type ProducerConfig, resolveConfig, resolveScheduler, ValidationError } from '../config';
 import { recordBytes } from './record-bytes';
 import { rejectedResult } from '../operators/internal/attempts';
 import type { RecordResult, UserRecord } from '../records';
@@ -83,6 +83,32 @@ export const PENDING_SAMPLE_MS = 200;
 export const BACKPRESSURE = 'Backpressure';
 
 
+/** What {@link KinesisProducerOptions} holds besides the {@link ProducerConfig} fields (the type keeps it complete). */
+const OPERATOR_OPTIONS = Object.keys({
+  client: true,
+  streamName: true,
+  scheduler: true,
+  flush$: true,
+  overflow: true,
+  shardMap: true,
+  random: true,
+} satisfies { readonly [K in Exclude<keyof KinesisProducerOptions, keyof ProducerConfig>]-?: true });
+
+/**
+ * A name that is no option is a typo (`recordMaxBufferTimeMs`), and ignoring it would silently run
+ * with the default; createKinesisClient refuses unknown names too. Only the operator checks: the
+ * KinesisProducer class passes its own options (metricsSink …) through resolveProducerOptions.
+ */
+function checkOptionNames(options: KinesisProducerOptions): void {
+  checkOptionsObject(options);
+  for (const name of Object.keys(options)) {
+    if (!OPERATOR_OPTIONS.includes(name) && !(CONFIG_FIELDS as readonly string[]).includes(name)) {
+      const value = (options as unknown as Record<string, unknown>)[name];
+      throw new ValidationError(name, value, `an option of kinesisProducer: ${[...OPERATOR_OPTIONS, ...CONFIG_FIELDS].join(', ')}`);
+    }
+  }
+}
+
 /** Checks the options that are not ProducerConfig fields; returns the resolved config. */
 export function resolveProducerOptions(options: KinesisProducerOptions): ProducerConfig {
   checkOptionsObject(options);
@@ -125,6 +151,7 @@ export function resolveProducerOptions(options: KinesisProducerOptions): Produce
  * @throws ValidationError at once for a bad option (naming the field, value and allowed range).
  */
 export function kinesisProducer(options: KinesisProducerOptions): KinesisProducerOperator {
+  checkOptionNames(options);
   const producer = createProducer(options);
   const operator = (source: Observable<UserRecord>): Observable<RecordResult> =>
     new Observable<RecordResult>((subscriber) => {

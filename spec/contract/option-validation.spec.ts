@@ -5,11 +5,12 @@
  * environment): a scheduler or flush trigger of the wrong kind, or no options object at all. Before,
  * they were accepted and failed later (on the first record, as a TypeError, or not at all).
  */
-import { of } from 'rxjs';
+import { asyncScheduler, of } from 'rxjs';
 import {
   aggregateByShard,
   collectBatches,
   createKinesisWriteStream,
+  DEFAULT_CONFIG,
   kinesisProducer,
   KinesisProducer,
   putRecords,
@@ -56,6 +57,30 @@ describe('options checked at creation (ARCHITECTURE.md "Configuration")', () => 
 
   it.each([5, 'x', {}, null])('kinesisProducer refuses flush$ %p', (flush$) => {
     expect(refusal(() => kinesisProducer({ client, streamName: 's', flush$: flush$ as never })).field).toBe('flush$');
+  });
+
+  it.each([
+    ['recordMaxBufferTimeMs', 5000],
+    ['maxOutstandingRecord', 10],
+    ['highWaterMark', 16],
+  ])('kinesisProducer refuses an unknown option %s (a typo would silently run on the default)', (name, value) => {
+    const err = refusal(() => kinesisProducer({ client, streamName: 's', [name]: value } as never));
+    expect(err.field).toBe(name);
+    expect(err.message).toContain('recordMaxBufferedTimeMs');
+  });
+
+  it('kinesisProducer accepts every documented option name', () => {
+    const all = {
+      client,
+      streamName: 's',
+      scheduler: asyncScheduler,
+      flush$: of(1),
+      overflow: 'buffer' as const,
+      shardMap: { refreshIntervalMs: 1000 },
+      random: () => 0.5,
+      ...DEFAULT_CONFIG,
+    };
+    expect(() => kinesisProducer(all)).not.toThrow();
   });
 
   it('kinesisProducer accepts a flush$ Observable', () => {
