@@ -11,12 +11,19 @@
  * - A failed result says why (`errorCode`, `errorMessage`; #54).
  */
 import { asyncScheduler, Observable, Subject } from 'rxjs';
-import { type ProducerConfig, ValidationError } from '../config';
+import { checkMs, checkOptionsObject, type ProducerConfig, ValidationError } from '../config';
 import { rejectedResult } from '../operators/internal/attempts';
 import { validateRecord } from '../operators/internal/prepare-record';
 import type { RecordResult, UserRecord } from '../records';
 import { createKinesisClient } from './create-kinesis-client';
-import { createProducer, type KinesisProducerOptions, type OpenProducer, type Producer, resolveProducerOptions } from './kinesis-producer';
+import {
+  checkOptionNames,
+  createProducer,
+  type KinesisProducerOptions,
+  type OpenProducer,
+  type Producer,
+  resolveProducerOptions,
+} from './kinesis-producer';
 import type { MetricReading } from '../metrics/metrics-recorder';
 import type { MetricsSink } from '../metrics/metrics-sink';
 import { startMetricsUploader, type MetricsUploader } from '../metrics/metrics-uploader';
@@ -34,6 +41,20 @@ export type KinesisProducerClassOptions = Omit<KinesisProducerOptions, 'client' 
   /** Time between metric exports in ms. Default 60000 (the KPL's MetricsUploadDelay). */
   readonly metricsUploadDelayMs?: number;
 };
+
+/** What {@link KinesisProducerClassOptions} holds besides the ProducerConfig fields (the type keeps it complete). */
+export const CLASS_OPTIONS: readonly string[] = Object.keys({
+  client: true,
+  streamName: true,
+  scheduler: true,
+  shardMap: true,
+  random: true,
+  metricsSink: true,
+  metricsUploadDelayMs: true,
+} satisfies { readonly [K in Exclude<keyof KinesisProducerClassOptions, keyof ProducerConfig>]-?: true });
+
+/** The KPL's MetricsUploadDelay (kpl.md §9). */
+const DEFAULT_METRICS_UPLOAD_DELAY_MS = 60000;
 
 /** Thrown (as a rejection) by `put` once `close()` has been called. */
 export class ProducerClosedError extends Error {
@@ -127,10 +148,15 @@ export class KinesisProducer {
   private readonly validateOptions: { readonly defaultStreamName: string | undefined; readonly maxUserRecordSize: number };
 
   constructor(options: KinesisProducerClassOptions) {
-    if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'an object');
+    checkOptionsObject(options);
+    // `overflow` and `flush$` are the class's own business (put waits for room; flush()): refused as unknown.
+    checkOptionNames(options, CLASS_OPTIONS, 'KinesisProducer');
+    // Checked even without a sink: a bad value is a mistake whether or not metrics go anywhere yet.
+    const uploadDelayMs = checkMs('metricsUploadDelayMs', options.metricsUploadDelayMs, 1, DEFAULT_METRICS_UPLOAD_DELAY_MS);
+    this.config = resolveProducerOptions(options as KinesisProducerOptions, true);
+    // Only a client left out is made here, after every check (and destroyed by close()); null was refused above.
     this.ownsClient = options.client === undefined;
-    const client = options.client ?? createKinesisClient();
-    this.config = resolveProducerOptions({ ...options, client });
+    const client = options.client === undefined ? createKinesisClient() : options.client;
     this.options = options;
     this.validateOptions = { defaultStreamName: options.streamName, maxUserRecordSize: this.config.maxUserRecordSize };
     this.client = client;
@@ -153,7 +179,7 @@ export class KinesisProducer {
         : startMetricsUploader({
             recorder: producer.metrics,
             sink: options.metricsSink,
-            ...(options.metricsUploadDelayMs !== undefined ? { uploadDelayMs: options.metricsUploadDelayMs } : {}),
+            uploadDelayMs,
             ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
           });
     this.open = producer.open<Entry>({

@@ -84,7 +84,7 @@ export const BACKPRESSURE = 'Backpressure';
 
 
 /** What {@link KinesisProducerOptions} holds besides the {@link ProducerConfig} fields (the type keeps it complete). */
-const OPERATOR_OPTIONS = Object.keys({
+export const OPERATOR_OPTIONS: readonly string[] = Object.keys({
   client: true,
   streamName: true,
   scheduler: true,
@@ -96,25 +96,30 @@ const OPERATOR_OPTIONS = Object.keys({
 
 /**
  * A name that is no option is a typo (`recordMaxBufferTimeMs`), and ignoring it would silently run
- * with the default; createKinesisClient refuses unknown names too. Only the operator checks: the
- * KinesisProducer class passes its own options (metricsSink …) through resolveProducerOptions.
+ * with the default; createKinesisClient refuses unknown names too. `names` are the options of
+ * `of` besides the ProducerConfig fields (kinesisProducer's, the class's, the Writable's).
+ * @throws ValidationError naming the first unknown option and listing the known ones.
  */
-function checkOptionNames(options: KinesisProducerOptions): void {
-  checkOptionsObject(options);
+export function checkOptionNames(options: object, names: readonly string[], of: string): void {
   for (const name of Object.keys(options)) {
-    if (!OPERATOR_OPTIONS.includes(name) && !(CONFIG_FIELDS as readonly string[]).includes(name)) {
-      const value = (options as unknown as Record<string, unknown>)[name];
-      throw new ValidationError(name, value, `an option of kinesisProducer: ${[...OPERATOR_OPTIONS, ...CONFIG_FIELDS].join(', ')}`);
+    if (!names.includes(name) && !(CONFIG_FIELDS as readonly string[]).includes(name)) {
+      const value = (options as Record<string, unknown>)[name];
+      throw new ValidationError(name, value, `an option of ${of}: ${[...names, ...CONFIG_FIELDS].join(', ')}`);
     }
   }
 }
 
-/** Checks the options that are not ProducerConfig fields; returns the resolved config. */
-export function resolveProducerOptions(options: KinesisProducerOptions): ProducerConfig {
+/**
+ * Checks the options that are not ProducerConfig fields; returns the resolved config.
+ * `clientMadeLater`: a client left out is fine (the KinesisProducer class makes one once all is checked).
+ */
+export function resolveProducerOptions(options: KinesisProducerOptions, clientMadeLater = false): ProducerConfig {
   checkOptionsObject(options);
   const config = resolveConfig(options);
   const client = options.client as unknown;
-  if (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function') {
+  // Left out for the class, which makes one after every check: a bad option leaves no client behind.
+  const leftOut = clientMadeLater && client === undefined;
+  if (!leftOut && (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function')) {
     throw new ValidationError('client', client, 'a KinesisClient (an object with a send method)');
   }
   if (options.streamName !== undefined && (typeof options.streamName !== 'string' || options.streamName.trim() === '')) {
@@ -151,7 +156,8 @@ export function resolveProducerOptions(options: KinesisProducerOptions): Produce
  * @throws ValidationError at once for a bad option (naming the field, value and allowed range).
  */
 export function kinesisProducer(options: KinesisProducerOptions): KinesisProducerOperator {
-  checkOptionNames(options);
+  checkOptionsObject(options);
+  checkOptionNames(options, OPERATOR_OPTIONS, 'kinesisProducer');
   const producer = createProducer(options);
   const operator = (source: Observable<UserRecord>): Observable<RecordResult> =>
     new Observable<RecordResult>((subscriber) => {

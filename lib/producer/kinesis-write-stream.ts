@@ -6,16 +6,20 @@
  */
 import { Writable } from 'node:stream';
 import { asyncScheduler } from 'rxjs';
-import { ValidationError } from '../config';
+import { checkOptionsObject, ValidationError } from '../config';
 import { rejectedResult } from '../operators/internal/attempts';
 import type { RecordResult, UserRecord } from '../records';
-import { KinesisProducer, type KinesisProducerClassOptions, type SubmitHandler } from './kinesis-producer-class';
+import { checkOptionNames } from './kinesis-producer';
+import { CLASS_OPTIONS, KinesisProducer, type KinesisProducerClassOptions, type SubmitHandler } from './kinesis-producer-class';
 
 /** Options of {@link createKinesisWriteStream}: the producer's, plus the Writable's `highWaterMark`. */
 export type KinesisWriteStreamOptions = KinesisProducerClassOptions & {
   /** Records the Writable buffers before `write()` returns false. Default 16 (Node's object-mode default). */
   readonly highWaterMark?: number;
 };
+
+/** The Writable's options besides the ProducerConfig fields: the class's, and `highWaterMark`. */
+const WRITE_STREAM_OPTIONS: readonly string[] = [...CLASS_OPTIONS, 'highWaterMark'];
 
 /**
  * Makes an object-mode Writable that puts each written {@link UserRecord} to Kinesis.
@@ -29,6 +33,8 @@ export type KinesisWriteStreamOptions = KinesisProducerClassOptions & {
  * @example await pipeline(Readable.from(records), createKinesisWriteStream({ client, streamName: 'events' }))
  */
 export function createKinesisWriteStream(options: KinesisWriteStreamOptions): Writable {
+  checkOptionsObject(options);
+  checkOptionNames(options, WRITE_STREAM_OPTIONS, 'createKinesisWriteStream');
   const { highWaterMark, ...producerOptions } = options;
   if (highWaterMark !== undefined && (!Number.isInteger(highWaterMark) || highWaterMark < 1)) {
     throw new ValidationError('highWaterMark', highWaterMark, 'an integer ≥ 1');
