@@ -29,6 +29,9 @@ const WRITE_STREAM_OPTIONS: readonly string[] = [...CLASS_OPTIONS, 'highWaterMar
  * - Calls back a write only when the producer has room (back-pressure).
  * - Emits `'finish'` only after every written record is terminal; the producer is then closed.
  * - `destroy()` closes the producer (records in flight still get their results).
+ * - A `'result'` listener that throws does not stop the producer or lose other results: its error
+ *   is rethrown on the next tick, an uncaught exception as from any other event listener.
+ * - An option name it does not know is refused (`ValidationError`), as by `KinesisProducer`.
  *
  * @example await pipeline(Readable.from(records), createKinesisWriteStream({ client, streamName: 'events' }))
  */
