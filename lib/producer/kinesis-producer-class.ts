@@ -137,7 +137,7 @@ export class KinesisProducer {
    * (a linked list's neighbours, removed out of order by aggregation, were not).
    */
   private readonly admitted: Entry[] = [];
-  private readonly waiting: Entry[] = [];
+  private waiting: Entry[] = [];
   private waitingHead = 0;
   private barriers: Barrier[] = [];
   private seq = 0;
@@ -300,6 +300,8 @@ export class KinesisProducer {
   }
 
   private admitWaiting(): void {
+    // Called on every result: nothing waits most of the time (not even an empty array to reset).
+    if (this.waiting.length === 0) return;
     let admitted = false;
     while (this.waitingHead < this.waiting.length) {
       const entry = this.waiting[this.waitingHead];
@@ -309,7 +311,7 @@ export class KinesisProducer {
       admitted = true;
     }
     if (this.waitingHead === this.waiting.length) {
-      this.waiting.length = 0;
+      this.waiting = [];
       this.waitingHead = 0;
     }
     // Records put before a pending flush() must not wait for their deadlines either.
