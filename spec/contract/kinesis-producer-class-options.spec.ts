@@ -3,22 +3,13 @@
  * ValidationError naming the field the user wrote — for the KinesisProducer class and the Writable
  * as for kinesisProducer (spec/contract/option-validation.spec.ts).
  */
-import { createKinesisWriteStream, KinesisProducer, ValidationError } from '../../lib';
+import { createKinesisWriteStream, KinesisProducer } from '../../lib';
 import * as clientModule from '../../lib/producer/create-kinesis-client';
+import { refusal } from '../helpers/refusal';
 
 const client = { send: () => Promise.resolve({}) };
 const sink = { export: () => undefined };
 
-function refusal(make: () => unknown): ValidationError {
-  let error: unknown;
-  try {
-    make();
-  } catch (err) {
-    error = err;
-  }
-  expect(error).toBeInstanceOf(ValidationError);
-  return error as ValidationError;
-}
 
 describe('KinesisProducer class options', () => {
   it('refuses client: null (it was taken as "left out": a client was made and never destroyed by close())', () => {

@@ -18,22 +18,12 @@ import {
   retryClassify,
   shardPredict,
   ShardMap,
-  ValidationError,
 } from '../../lib';
+import { refusal } from '../helpers/refusal';
 
 const client = { send: () => Promise.resolve({}) };
 const shardMap = { predictKey: () => undefined, failure: undefined };
 
-function refusal(make: () => unknown): ValidationError {
-  let error: unknown;
-  try {
-    make();
-  } catch (err) {
-    error = err;
-  }
-  expect(error).toBeInstanceOf(ValidationError);
-  return error as ValidationError;
-}
 
 describe('options checked at creation (ARCHITECTURE.md "Configuration")', () => {
   const producers: [string, (options: object) => unknown][] = [
