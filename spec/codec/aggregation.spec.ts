@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { ValidationError } from '../../lib/config';
 import { AggregateBuilder, AggregationFormatError, decodeAggregated, encodeAggregated, encodeBufferedRecords, writeVarint } from '../../lib/codec/aggregation';
 import { aggDecode, aggEncode, aggReordersKey } from '../helpers/codec-agg';
 import { bufferedRecord, hex, recordSetArbitrary, seededBytes, utf8 } from '../helpers/codec-builders';
