@@ -10,7 +10,7 @@
  */
 import { asyncScheduler } from 'rxjs';
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
-import { ValidationError } from '../config';
+import { checkMs, ValidationError } from '../config';
 import type { MetricsRecorder } from './metrics-recorder';
 import type { MetricExport, MetricsSink } from './metrics-sink';
 
@@ -59,6 +59,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
+/** The KPL's `MetricsUploadDelay` (kpl.md §9): the default time between exports, in ms. */
+export const METRICS_UPLOAD_DELAY_MS = 60000;
+
 /**
  * Starts exporting a recorder's deltas to a sink every `uploadDelayMs`, on a fixed schedule.
  *
@@ -84,17 +87,16 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * @returns the running uploader.
  */
 export function startMetricsUploader(options: MetricsUploaderOptions): MetricsUploader {
-  const { recorder, sink, uploadDelayMs = 60000, scheduler = asyncScheduler, onError } = options;
-  if (typeof uploadDelayMs !== 'number' || !Number.isFinite(uploadDelayMs) || uploadDelayMs < 1) {
-    throw new ValidationError('uploadDelayMs', uploadDelayMs, 'a finite number ≥ 1 (ms)');
-  }
+  const { recorder, sink, scheduler = asyncScheduler, onError } = options;
+  const uploadDelayMs = checkMs('uploadDelayMs', options.uploadDelayMs, 1, METRICS_UPLOAD_DELAY_MS);
   // Checked now: a sink that cannot export would otherwise only be counted as a failure each tick.
   if (typeof (sink as Partial<MetricsSink> | null)?.export !== 'function') {
     throw new ValidationError('sink', sink, 'a MetricsSink (an object with an export method), e.g. cloudWatchSink(...)');
   }
   const wallClock = options.wallClock ?? (() => scheduler.now());
 
-  let exports = 0;
+  // Not `exports`: that name would shadow the module's own (CommonJS) exports inside this function.
+  let exported = 0;
   let emptySkipped = 0;
   let busySkipped = 0;
   let failures = 0;
@@ -134,12 +136,12 @@ export function startMetricsUploader(options: MetricsUploaderOptions): MetricsUp
       return undefined;
     }
     if (!isThenable(result)) {
-      exports++;
+      exported++;
       return undefined;
     }
     const running: Promise<void> = Promise.resolve(result).then(
       () => {
-        exports++;
+        exported++;
       },
       (error: unknown) => fail(error),
     );
@@ -183,8 +185,8 @@ export function startMetricsUploader(options: MetricsUploaderOptions): MetricsUp
     timer = undefined;
     unlisten();
     const finish = (): Promise<void> | undefined => {
-      const exported = recorder.enabled ? runExport(true) : undefined;
-      return exported !== undefined ? exported.then(closeSink) : closeSink();
+      const finalExport = recorder.enabled ? runExport(true) : undefined;
+      return finalExport !== undefined ? finalExport.then(closeSink) : closeSink();
     };
     // With nothing in flight the final export runs now, synchronously (TestScheduler-friendly).
     const pending = inFlight;
@@ -194,7 +196,7 @@ export function startMetricsUploader(options: MetricsUploaderOptions): MetricsUp
 
   return {
     get stats(): MetricsUploaderStats {
-      return { exports, emptySkipped, busySkipped, failures, lastError };
+      return { exports: exported, emptySkipped, busySkipped, failures, lastError };
     },
     stop,
   };

@@ -26,7 +26,7 @@ import {
 } from './kinesis-producer';
 import type { MetricReading } from '../metrics/metrics-recorder';
 import type { MetricsSink } from '../metrics/metrics-sink';
-import { startMetricsUploader, type MetricsUploader } from '../metrics/metrics-uploader';
+import { METRICS_UPLOAD_DELAY_MS, startMetricsUploader, type MetricsUploader } from '../metrics/metrics-uploader';
 import { recordBytes } from './record-bytes';
 
 /** Options of {@link KinesisProducer}: those of {@link kinesisProducer}; `client` may be left out. */
@@ -52,9 +52,6 @@ export const CLASS_OPTIONS: readonly string[] = Object.keys({
   metricsSink: true,
   metricsUploadDelayMs: true,
 } satisfies { readonly [K in Exclude<keyof KinesisProducerClassOptions, keyof ProducerConfig>]-?: true });
-
-/** The KPL's MetricsUploadDelay (kpl.md §9). */
-const DEFAULT_METRICS_UPLOAD_DELAY_MS = 60000;
 
 /** Thrown (as a rejection) by `put` once `close()` has been called. */
 export class ProducerClosedError extends Error {
@@ -152,7 +149,7 @@ export class KinesisProducer {
     // `overflow` and `flush$` are the class's own business (put waits for room; flush()): refused as unknown.
     checkOptionNames(options, CLASS_OPTIONS, 'KinesisProducer');
     // Checked even without a sink: a bad value is a mistake whether or not metrics go anywhere yet.
-    const uploadDelayMs = checkMs('metricsUploadDelayMs', options.metricsUploadDelayMs, 1, DEFAULT_METRICS_UPLOAD_DELAY_MS);
+    const uploadDelayMs = checkMs('metricsUploadDelayMs', options.metricsUploadDelayMs, 1, METRICS_UPLOAD_DELAY_MS);
     this.config = resolveProducerOptions(options as KinesisProducerOptions, true);
     // Only a client left out is made here, after every check (and destroyed by close()); null was refused above.
     this.ownsClient = options.client === undefined;
