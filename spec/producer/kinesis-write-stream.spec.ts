@@ -33,6 +33,37 @@ describe('createKinesisWriteStream', () => {
     expect(stub.stats().userRecords).toBe(5000);
   });
 
+  it("rethrows a throwing 'result' listener's error on the next tick, and every other record still gets its result", async () => {
+    stub = await startFaultyKinesis({ streams: { s: 2 } });
+    const sink = createKinesisWriteStream({ client: stub.client, streamName: 's', recordMaxBufferedTimeMs: 10 });
+    // What the Writable defers to the next tick and throws there (an uncaught exception outside jest), caught here.
+    const rethrown: unknown[] = [];
+    const nextTick = process.nextTick.bind(process);
+    const spy = jest.spyOn(process, 'nextTick').mockImplementation((fn: Function, ...args: unknown[]) =>
+      nextTick(() => {
+        try {
+          (fn as (...a: unknown[]) => void)(...args);
+        } catch (err) {
+          rethrown.push(err);
+        }
+      }),
+    );
+    const bug = new Error('listener bug');
+    let results = 0;
+    sink.on('result', () => {
+      if (++results === 5) throw bug;
+    });
+    try {
+      await pipeline(Readable.from(generate(200)), sink);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(results).toBe(200);
+    expect(rethrown).toEqual([bug]);
+    expect(stub.stats().userRecords).toBe(200);
+  });
+
   it('turns a bad record into a failed result and goes on', async () => {
     stub = await startFaultyKinesis({ streams: { s: 1 } });
     const sink = createKinesisWriteStream({ client: stub.client, streamName: 's', recordMaxBufferedTimeMs: 10 });
