@@ -18,7 +18,7 @@
  */
 import { ValidationError } from '../config';
 import type { BufferedRecord } from '../records';
-import { parseExplicitHashKey } from './hash';
+import { EXPLICIT_HASH_KEY_ALLOWED, parseExplicitHashKey } from './hash';
 import { AGGREGATION_MAGIC, MAGIC_LENGTH, md5Bytes } from './aggregation-format';
 import { AGGREGATION_OVERHEAD, utf8Length, varintLength } from './size';
 
@@ -511,7 +511,7 @@ function checkedData(record: AggregationInput, i: number): Uint8Array | string {
   if (typeof record.partitionKey !== 'string') throw new ValidationError(`records[${i}].partitionKey`, record.partitionKey, 'a string');
   const ehk = record.explicitHashKey;
   if (ehk !== undefined && (typeof ehk !== 'string' || parseExplicitHashKey(ehk) === undefined)) {
-    throw new ValidationError(`records[${i}].explicitHashKey`, ehk, 'a decimal string of digits 0-9 in [0, 2^128-1]');
+    throw new ValidationError(`records[${i}].explicitHashKey`, ehk, EXPLICIT_HASH_KEY_ALLOWED);
   }
   return data;
 }

@@ -151,6 +151,9 @@ export function hashKeyToDecimal(key: HashKey): string {
 
 const DECIMAL = /^[0-9]{1,39}$/;
 
+/** What a ValidationError says an explicit hash key must be (what {@link parseExplicitHashKey} accepts). */
+export const EXPLICIT_HASH_KEY_ALLOWED = 'a decimal string of digits 0-9 in [0, 2^128-1]';
+
 /**
  * Parses an explicit hash key: only ASCII decimal digits (no sign, spaces, `0x`, exponent, `_`,
  * other scripts' digits), value in [0, 2^128−1]. Leading zeros are accepted (the KPL's Java

@@ -12,7 +12,7 @@
  *
  * Shared by `shardPredict` and `KinesisProducer.put()`, so it stands alone.
  */
-import { bigIntToHashKey, hashKeyOfPartitionKey, parseExplicitHashKey, type HashKey } from '../../codec/hash';
+import { bigIntToHashKey, EXPLICIT_HASH_KEY_ALLOWED, hashKeyOfPartitionKey, parseExplicitHashKey, type HashKey } from '../../codec/hash';
 import { utf8Length } from '../../codec/size';
 import { ValidationError } from '../../config';
 
@@ -119,7 +119,7 @@ export function validateRecord(record: unknown, options: PrepareRecordOptions): 
   if (explicitHashKey !== undefined) {
     ehk = typeof explicitHashKey === 'string' ? parseExplicitHashKey(explicitHashKey) : undefined;
     if (ehk === undefined) {
-      throw new ValidationError('explicitHashKey', explicitHashKey, 'a decimal string of digits 0-9 in [0, 2^128-1]');
+      throw new ValidationError('explicitHashKey', explicitHashKey, EXPLICIT_HASH_KEY_ALLOWED);
     }
   }
 
