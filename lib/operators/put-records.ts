@@ -11,7 +11,6 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { from, ObservableInput, OperatorFunction, SchedulerLike } from 'rxjs';
 import { checkOptionsObject, resolveConfig, resolveScheduler, ValidationError } from '../config';
 import type { PutRecordsBatch, SendOutcome } from '../records';
-import { BodyPool } from './internal/body-pool';
 import { withNativeBase64Body } from './internal/put-records-body';
 import { sendBatches } from './internal/send-batches';
 
@@ -64,29 +63,19 @@ export function putRecords(client: Pick<KinesisClient, 'send'>, options: PutReco
     requestTimeoutMs: options.requestTimeoutMs,
   });
   const scheduler = resolveScheduler(options.scheduler);
-  // Bodies of answered requests are reused (body-pool.ts): no garbage body per request.
-  const bodies = new BodyPool();
   return sendBatches(
-    (batch, abortSignal) => {
-      const command = toCommand(batch, bodies);
-      const answer = client.send(command, { abortSignal }) as unknown as ObservableInput<PutRecordsCommandOutput>;
-      // Only an answer returns the body: after a failure or an abort the socket may still hold it.
-      if (answer instanceof Promise) answer.then(() => bodies.giveBack(command), ignore);
-      return from(answer);
-    },
+    (batch, abortSignal) =>
+      from(client.send(toCommand(batch), { abortSignal }) as unknown as ObservableInput<PutRecordsCommandOutput>),
     { maxInFlightRequests, requestTimeoutMs, scheduler },
   );
 }
 
-function ignore(): void {}
-
 /** The command for one batch; on a real client its body's base64 is written natively (see put-records-body.ts). */
-function toCommand(batch: PutRecordsBatch, bodies: BodyPool): PutRecordsCommand {
+function toCommand(batch: PutRecordsBatch): PutRecordsCommand {
   return withNativeBase64Body(
     new PutRecordsCommand({
       StreamName: batch.streamName,
       Records: batch.records.map((kr) => ({ Data: kr.data, PartitionKey: kr.partitionKey, ExplicitHashKey: kr.explicitHashKey })),
     }),
-    bodies,
   );
 }

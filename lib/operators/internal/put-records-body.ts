@@ -30,7 +30,6 @@
  * original input: the SDK's own serialization. A request never leaves with stripped data.
  */
 import type { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import type { BodyPool } from './body-pool';
 
 /** What every entry's `Data` is replaced with before the SDK serializes (identity marks a stripped input). */
 const STRIPPED = new Uint8Array(0);
@@ -53,19 +52,13 @@ interface EntryLike {
   readonly Data?: unknown;
 }
 
-/** Where a body's bytes come from: `size` bytes, not zeroed. */
-type AllocateBody = (size: number) => Buffer;
-
 /**
- * Makes `command` send its body with native base64 (see the module comment); returns it. With a
- * `pool`, the body is lent by it to `command` (the caller gives it back once the send is answered,
- * see body-pool.ts). On a client that never resolves the command's middleware (a test double)
- * this changes nothing.
+ * Makes `command` send its body with native base64 (see the module comment); returns it. On a
+ * client that never resolves the command's middleware (a test double) this changes nothing.
  */
-export function withNativeBase64Body(command: PutRecordsCommand, pool?: BodyPool): PutRecordsCommand {
-  const allocate: AllocateBody = pool === undefined ? Buffer.allocUnsafe : (size) => pool.lend(size, command);
+export function withNativeBase64Body(command: PutRecordsCommand): PutRecordsCommand {
   command.middlewareStack.add(stripData, { step: 'serialize', priority: 'high', name: 'rxkplStripDataMiddleware' });
-  command.middlewareStack.add(writeBase64Data(allocate), { step: 'serialize', priority: 'low', name: 'rxkplNativeBase64BodyMiddleware' });
+  command.middlewareStack.add(writeBase64Data, { step: 'serialize', priority: 'low', name: 'rxkplNativeBase64BodyMiddleware' });
   return command;
 }
 
@@ -86,8 +79,8 @@ function stripData<A extends { readonly input: object }, R>(next: Handler<A, R>)
   };
 }
 
-function writeBase64Data(allocate: AllocateBody) {
-  return <A extends { readonly input: object; readonly request?: unknown }, R>(next: Handler<A, R>): Handler<A, R> => async (args) => {
+function writeBase64Data<A extends { readonly input: object; readonly request?: unknown }, R>(next: Handler<A, R>): Handler<A, R> {
+  return async (args) => {
     const data = stripped.get(args.input);
     if (data === undefined) {
       // Not ours, or the SDK's own serialization after a fallback — unless a middleware replaced
@@ -102,7 +95,7 @@ function writeBase64Data(allocate: AllocateBody) {
     }
     if (Object.keys(request.headers).some((name) => BODY_DERIVED_HEADER.test(name))) throw new UnexpectedSerialization();
     const skeleton = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
-    const body = skeleton instanceof Uint8Array ? spliceBase64Data(skeleton, data, allocate) : undefined;
+    const body = skeleton instanceof Uint8Array ? spliceBase64Data(skeleton, data) : undefined;
     if (body === undefined) throw new UnexpectedSerialization();
     request.body = body;
     return next(args);
@@ -131,7 +124,7 @@ function isStripped(input: object): boolean {
  * base64 written between those quotes: exact size, one copy of each byte. `undefined` when the
  * skeleton does not hold exactly `data.length` empty Data members at structural positions.
  */
-export function spliceBase64Data(skeleton: Uint8Array, data: readonly Uint8Array[], allocate: AllocateBody = Buffer.allocUnsafe): Buffer | undefined {
+export function spliceBase64Data(skeleton: Uint8Array, data: readonly Uint8Array[]): Buffer | undefined {
   const json = Buffer.from(skeleton.buffer, skeleton.byteOffset, skeleton.byteLength);
   // Where each entry's base64 goes: the index of the closing quote of its `"Data":""`.
   const at = new Array<number>(data.length);
@@ -145,7 +138,7 @@ export function spliceBase64Data(skeleton: Uint8Array, data: readonly Uint8Array
     size += Math.ceil(data[i].length / 3) * 4;
   }
   if (json.indexOf(EMPTY_DATA_MEMBER, from) >= 0) return undefined;
-  const body = allocate(size);
+  const body = Buffer.allocUnsafe(size);
   let read = 0;
   let written = 0;
   for (let i = 0; i < data.length; i++) {
