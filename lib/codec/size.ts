@@ -29,8 +29,17 @@ export function varintLength(n: number): number {
   return len;
 }
 
-/** Bytes of a UTF-8 encoded string, without encoding it. */
+/** Above this many UTF-16 units, {@link utf8Length} asks Node (one native call beats the loop). */
+const NATIVE_LENGTH_FROM = 24;
+
+/**
+ * Bytes of a UTF-8 encoded string, without encoding it; a lone surrogate counts 3 (U+FFFD), as
+ * `Buffer.from` and `TextEncoder` encode it. Longer strings (record data) are counted natively —
+ * ~40–70 ns for 100 characters against 160–330 ns for the loop, which the Writable path ran three
+ * times per string record; short ones (partition keys) by the loop, cheaper than the call.
+ */
 export function utf8Length(text: string): number {
+  if (text.length > NATIVE_LENGTH_FROM) return Buffer.byteLength(text, 'utf8');
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -36,6 +36,8 @@ describe('utf8Length', () => {
     ['\udc00', 3], // a lone low surrogate too
     ['\ud800a', 4],
     ['a\ud83d', 4],
+    // Long enough to be counted natively: the same rules.
+    [`${'a'.repeat(30)}\ud800é😀\udc00`, 30 + 3 + 2 + 4 + 3],
   ])('counts %j as %d bytes', (text, bytes) => {
     expect(utf8Length(text)).toBe(bytes);
   });
@@ -46,6 +48,16 @@ describe('utf8Length', () => {
         expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
       }),
       { numRuns: 3000, seed: 8 },
+    );
+  });
+
+  it('equals the TextEncoder length for long strings too (counted natively above 24 units)', () => {
+    const unit = fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff }));
+    fc.assert(
+      fc.property(fc.string({ unit: unit.map((c) => String.fromCharCode(c)), minLength: 25, maxLength: 300 }), (text) => {
+        expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
+      }),
+      { numRuns: 1000, seed: 9 },
     );
   });
 });
