@@ -15,7 +15,7 @@ import type { Attempt, BufferedRecord, RecordResult, UserRecord } from '../recor
 import type { ShardMap } from '../shards/shard-map';
 import { hashKeyOfPartitionKey, type HashKey } from '../codec/hash';
 import { burstClock } from './internal/clock';
-import { isWellFormed, MAX_PARTITION_KEY_LENGTH, prepareRecord, type PreparedRecord } from './internal/prepare-record';
+import { isWellFormed, MAX_PARTITION_KEY_LENGTH, prepareRecord, utf8Bytes, type PreparedRecord } from './internal/prepare-record';
 
 /** What shardPredict reads of a shard map: the fast lookup and the terminal failure. */
 export type ShardMapLike = Pick<ShardMap, 'predictKey' | 'failure'>;
@@ -135,11 +135,12 @@ export function recordPredictor(options: ShardPredictOptions): (record: UserReco
   // own — checked inline without prepareRecord's intermediate object; anything else goes through prepareRecord.
   return (record, token, now) => {
     if (defaultStreamValid && isMap && typeof record === 'object' && record !== null && isPlainFast(record, maxUserRecordSize)) {
-      const { partitionKey, data } = record as { partitionKey: string; data: Uint8Array };
+      const { partitionKey, data } = record as { partitionKey: string; data: Uint8Array | string };
       const map = shardMap as ShardMapLike;
       const failure = map.failure;
       if (failure !== undefined) return failed(record, [], now, failure.errorCode, failure.errorMessage);
-      return buffered(record, streamName as string, data, hashKeyOfPartitionKey(partitionKey), undefined, map, now, token);
+      const bytes = typeof data === 'string' ? utf8Bytes(data) : data;
+      return buffered(record, streamName as string, bytes, hashKeyOfPartitionKey(partitionKey), undefined, map, now, token);
     }
     let prepared: PreparedRecord;
     try {
@@ -157,9 +158,11 @@ export function recordPredictor(options: ShardPredictOptions): (record: UserReco
 }
 
 /**
- * The common record, checked without prepareRecord's intermediate object: bytes within the limit, a
- * well-formed key of 1–256 units, no explicit hash key, no stream of its own. A throwing getter makes
- * it not common: prepareRecord then refuses it as a ValidationError.
+ * The common record, checked without prepareRecord's intermediate objects: bytes within the limit,
+ * or a well-formed string surely within it (at most 3 UTF-8 bytes per UTF-16 unit; a longer string
+ * is measured exactly by prepareRecord), a well-formed key of 1–256 units, no explicit hash key, no
+ * stream of its own. A throwing getter makes it not common: prepareRecord then refuses it as a
+ * ValidationError.
  */
 function isPlainFast(record: object, maxUserRecordSize: number): boolean {
   try {
@@ -168,8 +171,9 @@ function isPlainFast(record: object, maxUserRecordSize: number): boolean {
     return (
       r.explicitHashKey === undefined &&
       r.streamName === undefined &&
-      data instanceof Uint8Array &&
-      data.length <= maxUserRecordSize &&
+      (data instanceof Uint8Array
+        ? data.length <= maxUserRecordSize
+        : typeof data === 'string' && data.length * 3 <= maxUserRecordSize && isWellFormed(data)) &&
       typeof partitionKey === 'string' &&
       partitionKey.length >= 1 &&
       partitionKey.length <= MAX_PARTITION_KEY_LENGTH &&

@@ -67,6 +67,40 @@ describe('shardPredict', () => {
     expect(out.arrival).toBe(5);
   });
 
+  // String data takes the plain-record path when it is surely within the limit (3 bytes per unit at
+  // most) and prepareRecord otherwise: both must give the same bytes, size and refusals.
+  it.each([
+    ['ASCII', 'hello'],
+    ['two- and three-byte characters', 'né€'],
+    ['a surrogate pair', 'a😀b'],
+    ['long enough for the native count', `${'x'.repeat(40)}é😀`],
+  ])('encodes string data (%s) as its UTF-8 bytes, on either path', (_, data) => {
+    const expected = new TextEncoder().encode(data);
+    for (const maxUserRecordSize of [1048576, expected.length]) {
+      // At 1 MiB the plain path takes it; at exactly its byte length (below 3 × its units) prepareRecord does.
+      const [out] = collect([{ partitionKey: 'k', data }], shardPredict({ shardMap: twoShardMap(), streamName: 's', maxUserRecordSize: Math.max(64, maxUserRecordSize) }));
+      expect(Buffer.from((out as BufferedRecord).data).equals(Buffer.from(expected))).toBe(true);
+      expect((out as BufferedRecord).dataBytes).toBe(expected.length);
+    }
+  });
+
+  it('refuses string data with a lone surrogate as a failed result, on either path', () => {
+    for (const maxUserRecordSize of [1048576, 64]) {
+      const data = `${'x'.repeat(30)}\uD800`; // 31 units: 93 ≤ 1 MiB takes the plain path, 93 > 64 prepareRecord
+      const [out] = collect([{ partitionKey: 'k', data }], shardPredict({ shardMap: twoShardMap(), streamName: 's', maxUserRecordSize }));
+      expect(out).toMatchObject({ success: false, errorCode: 'ValidationError' });
+      expect((out as RecordResult).errorMessage).toMatch(/^data .*well-formed UTF-16/);
+    }
+  });
+
+  it('measures string data exactly against maxUserRecordSize (a string of 64 bytes passes at 64, 65 bytes fails)', () => {
+    const op = shardPredict({ shardMap: twoShardMap(), streamName: 's', maxUserRecordSize: 64 });
+    const [fits, over] = collect([{ partitionKey: 'k', data: 'é'.repeat(32) }, { partitionKey: 'k', data: `${'é'.repeat(32)}x` }], op);
+    expect((fits as BufferedRecord).dataBytes).toBe(64);
+    expect(over).toMatchObject({ success: false, errorCode: 'ValidationError' });
+    expect((over as RecordResult).errorMessage).toMatch(/at most 64 bytes \(this string is 65 bytes as UTF-8\)/);
+  });
+
   it('refuses data over maxUserRecordSize as a failed result', () => {
     const [out] = collect([{ partitionKey: 'k', data: new Uint8Array(65) }], shardPredict({ shardMap: twoShardMap(), streamName: 's', maxUserRecordSize: 64 }));
     expect(out).toMatchObject({ success: false, errorCode: 'ValidationError', errorMessage: 'data is Uint8Array(65); allowed: at most 64 bytes' });

@@ -58,16 +58,23 @@ export function isWellFormed(text: string): boolean {
  */
 export function prepareRecord(record: unknown, options: PrepareRecordOptions): PreparedRecord {
   const checked = validateRecord(record, options);
-  // Buffer.from slices short strings out of Node's shared pool: one object per record, where
-  // TextEncoder#encode gave each its own ArrayBuffer (~300 B of heap and native memory while the
-  // record waits, and an ArrayBuffer for the GC to sweep). Same bytes (U+FFFD for a lone surrogate).
-  const data = typeof checked.data === 'string' ? Buffer.from(checked.data, 'utf8') : checked.data;
+  const data = typeof checked.data === 'string' ? utf8Bytes(checked.data) : checked.data;
   const ehk = checked.explicitHashKey;
   const hashKey = ehk === undefined ? hashKeyOfPartitionKey(checked.partitionKey) : bigIntToHashKey(ehk);
   return { streamName: checked.streamName, data, hashKey, explicitHashKey: ehk?.toString() };
 }
 
 /** A record that passed {@link validateRecord}: its fields, read once, nothing encoded or hashed. */
+/**
+ * A string record's data as bytes. `Buffer.from` slices short strings out of Node's shared pool: one
+ * object per record, where `TextEncoder#encode` gave each its own ArrayBuffer (~300 B of heap and
+ * native memory while the record waits, and an ArrayBuffer for the GC to sweep). Same bytes (U+FFFD
+ * for a lone surrogate, which validation refuses anyway).
+ */
+export function utf8Bytes(text: string): Uint8Array {
+  return Buffer.from(text, 'utf8');
+}
+
 export interface CheckedRecord {
   readonly partitionKey: string;
   readonly data: Uint8Array | string;
