@@ -52,7 +52,8 @@ export interface RateLimitPerShardOptions {
  *   waits, and the shard drains on every arrival and every `drainIntervalMs` while anything waits:
  *   expired records (`now > expiration`) leave first, then records are admitted in deadline order up
  *   to the first that does not fit (head-of-line blocking, as the KPL).
- * - A record with no predicted shard passes at once (the KPL skips the Limiter for it).
+ * - A record with no predicted shard passes at once (the KPL skips the Limiter for it), unless it is
+ *   already past its expiration: then it leaves as `expired` (the KPL would send it).
  * - Throttle feedback (AIMD): a signal on `throttled$` halves that shard's refill rates (at most once
  *   per 100 ms, floor 10% of nominal); they grow back by 10% of nominal per second.
  * - Completion: waits until every queued record is admitted or expired, then completes.
@@ -165,7 +166,12 @@ export function rateLimitPerShard(options: RateLimitPerShardOptions = {}): Opera
           try {
             const shardId = record.predictedShard;
             if (shardId === undefined) {
-              subscriber.next(record); // the KPL hands unpredicted records straight on (kpl.md §7)
+              // The KPL hands unpredicted records straight on (kpl.md §7), expired or not; we expire
+              // one that is past its TTL already (a new stream's first records, held while its map
+              // never loaded), so recordTtlMs holds on this path too.
+              const now = scheduler.now();
+              if (now > record.expiration) emitExpired(record, now);
+              else subscriber.next(record);
               return;
             }
             const limiter = limiterFor(record, shardId);

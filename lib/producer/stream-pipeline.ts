@@ -135,10 +135,10 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
   const predict = recordPredictor({ ...config, shardMap, streamName });
   // Arrival stamps: one clock read per burst of records, not per record (internal/clock.ts).
   const clock = burstClock(scheduler);
-  const enter = (record: UserRecord, token: unknown): void => {
+  const enter = (record: UserRecord, token: unknown, arrival: number): void => {
     let x: BufferedRecord | RecordResult;
     try {
-      x = predict(record, token, clock());
+      x = predict(record, token, arrival);
     } catch (err) {
       options.onError(err); // predict throws only on a bug: the producer errors, nothing hangs
       return;
@@ -149,9 +149,11 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
   };
   // A new stream's first records wait (at most FIRST_LOAD_WAIT_MS) for the map's first load, so they
   // are predicted and aggregated. The KPL sends them unaggregated at once (kpl.md §6), which turns a
-  // burst at start-up — `from(array)` — into one Kinesis record per user record.
+  // burst at start-up — `from(array)` — into one Kinesis record per user record. Each keeps the time
+  // it was put: the hold counts in its delayMs, its deadline and against recordTtlMs.
   let held: UserRecord[] | undefined = [];
   let heldTokens: unknown[] = [];
+  let heldArrivals: number[] = [];
   // A flush reaches the aggregator first, then the collector, so what the aggregator lets go is in
   // the collector when it flushes (the KPL instead schedules the collector's flush 80 ms later, kpl.md §5).
   const aggregatorFlush$ = new Subject<void>();
@@ -216,9 +218,11 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
     .subscribe(() => {
       const waiting = held ?? [];
       const tokens = heldTokens;
+      const arrivals = heldArrivals;
       held = undefined;
       heldTokens = [];
-      for (let i = 0; i < waiting.length; i++) enter(waiting[i], tokens[i]);
+      heldArrivals = [];
+      for (let i = 0; i < waiting.length; i++) enter(waiting[i], tokens[i], arrivals[i]);
       if (flushWhenReleased) {
         flushWhenReleased = false;
         flushNow();
@@ -231,12 +235,14 @@ export function startStreamPipeline(options: StreamPipelineOptions): StreamPipel
       if (held !== undefined) {
         held.push(record);
         heldTokens.push(token);
-      } else enter(record, token);
+        heldArrivals.push(clock());
+      } else enter(record, token, clock());
     },
     close: () => {
       gate.unsubscribe();
       held = undefined;
       heldTokens = [];
+      heldArrivals = [];
       flushSubscription.unsubscribe();
       subscription.unsubscribe();
       bufferedSink?.complete();

@@ -140,6 +140,16 @@ describe('rateLimitPerShard', () => {
     });
   });
 
+  it('expires a record with no predicted shard that arrives past its expiration (the KPL would send it)', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      // u expires at 5 and arrives at 5 (still in time); v expires at 5 and arrives at 6.
+      const u = limiterRecord({ id: 'u', shard: null, expiration: 5 });
+      const v = limiterRecord({ id: 'v', shard: null, expiration: 5 });
+      const source = cold('-----u v|', { u, v });
+      expectObservable(source.pipe(rateLimitPerShard({ scheduler }))).toBe('-----u e|', { u, e: expiredOutcome(v, 6) });
+    });
+  });
+
   it('completes at once when the source completes and nothing waits', () => {
     scheduler.run(({ cold, expectObservable }) => {
       const x = big('x');

@@ -22,17 +22,18 @@ describe('kinesisProducer (virtual time, fake client)', () => {
         c: { partitionKey: 'k3', data: 'z' },
       });
       // a at 2 creates the stream's pipeline; it waits for the ShardMap's first load (answered at 3) so it is
-      //   predicted and can be aggregated (the KPL would send it alone and unpredicted, kpl.md §6).
-      // a (arrival 3), b (13) and c (15) share the one shard: one aggregated record, deadline 3 + 100 = 103;
-      //   the collector extends it to 103 + min(50, 0.2 × 100) = 123 (kpl.md §5, #280); answered at 127.
+      //   predicted and can be aggregated (the KPL would send it alone and unpredicted, kpl.md §6). Its
+      //   arrival stays 2, its put time: the wait counts in its buffering time.
+      // a (arrival 2), b (13) and c (15) share the one shard: one aggregated record, deadline 2 + 100 = 102;
+      //   the collector extends it to 102 + min(50, 0.2 × 100) = 122 (kpl.md §5, #280); answered at 126.
       //   The source ends at 216.
       const result = source.pipe(
         kinesisProducer({ client, streamName: 's', scheduler, recordMaxBufferedTimeMs: 100 }),
         map(summary),
       );
-      expectObservable(result).toBe('127ms (xyz) 84ms |', { x: 'k1:ok:1', y: 'k2:ok:1', z: 'k3:ok:1' });
+      expectObservable(result).toBe('126ms (xyz) 85ms |', { x: 'k1:ok:1', y: 'k2:ok:1', z: 'k3:ok:1' });
       scheduler.flush();
-      expect(calls.map((c) => c.at)).toEqual([123]);
+      expect(calls.map((c) => c.at)).toEqual([122]);
       // one aggregated Kinesis record, PK "a" (kpl.md §2)
       expect(calls[0].input.Records?.map((r) => r.PartitionKey)).toEqual(['a']);
     });
@@ -43,11 +44,12 @@ describe('kinesisProducer (virtual time, fake client)', () => {
       const { client, calls } = fakeKinesisClient({ cold, now: () => scheduler.now(), listShardsMarbles: '-' });
       const source = cold('--ab 2s |', { a: { partitionKey: 'k1', data: 'x' }, b: { partitionKey: 'k2', data: 'y' } });
       // held from 2 until 2 + 1000 = 1002, then unpredicted: each alone (never aggregated across shards,
-      // aiokpl B1); deadline 1102 each, one request at 1102, answered at 1106.
+      // aiokpl B1). Their arrival stays 2 (put time), so their deadline 102 has passed: the collector
+      // gives them its 20 ms extension, one request at 1022, answered at 1026.
       const result = source.pipe(kinesisProducer({ client, streamName: 's', scheduler }), map(summary));
-      expectObservable(result).toBe('1106ms (xy) 894ms |', { x: 'k1:ok:1', y: 'k2:ok:1' });
+      expectObservable(result).toBe('1026ms (xy) 974ms |', { x: 'k1:ok:1', y: 'k2:ok:1' });
       scheduler.flush();
-      expect(calls.map((c) => c.at)).toEqual([1102]);
+      expect(calls.map((c) => c.at)).toEqual([1022]);
       expect(calls[0].input.Records?.map((r) => r.PartitionKey)).toEqual(['k1', 'k2']);
     });
   });
@@ -72,15 +74,15 @@ describe('kinesisProducer (virtual time, fake client)', () => {
         errorFor: (call) => (call === 0 ? 'InternalFailure' : undefined),
       });
       const source = cold('--a 300ms |', { a: { partitionKey: 'a', data: 'x' } });
-      // a waits for the map (3): deadline 103, extended to 123, fails at 127; backoff with random() = 0
-      // gives deadline 127; predicted again, flushed at 127, extended to 147, answered at 151.
+      // a waits for the map (3), arrival 2: deadline 102, extended to 122, fails at 126; backoff with
+      // random() = 0 gives deadline 126; predicted again, flushed at 126, extended to 146, answered at 150.
       const result = source.pipe(
         kinesisProducer({ client, streamName: 's', scheduler, random: () => 0 }),
         map((r) => `${summary(r)}:${r.attempts.map((a) => a.errorCode ?? 'ok').join('/')}`),
       );
-      expectObservable(result).toBe('151ms x 151ms |', { x: 'a:ok:2:InternalFailure/ok' });
+      expectObservable(result).toBe('150ms x 152ms |', { x: 'a:ok:2:InternalFailure/ok' });
       scheduler.flush();
-      expect(calls.map((c) => c.at)).toEqual([123, 147]);
+      expect(calls.map((c) => c.at)).toEqual([122, 146]);
     });
   });
 

@@ -252,7 +252,7 @@ describe('behaviour probe (public API, against startFaultyKinesis)', () => {
     // Carrier types "`delayMs` = time buffered before this attempt": a new stream's first records are held
     // (up to 1 s) until ListShards answers, and their arrival is stamped when they are released, not at put():
     // a record with recordTtlMs 100 is sent ~1 s after put() and succeeds, its attempt reporting delayMs ≈ 5 ms.
-    it.skip('counts the first-load hold in delayMs and against recordTtlMs', async () => {
+    it('counts the first-load hold in delayMs and against recordTtlMs', async () => {
       await startStub({ s: 1 }, { operations: ['ListShards', 'DescribeStreamSummary'], hangRequests: { every: 1 } });
       const p = producer({ streamName: 's', recordMaxBufferedTimeMs: 5, recordTtlMs: 100 });
       const putAt = Date.now();
