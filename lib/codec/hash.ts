@@ -149,23 +149,22 @@ export function hashKeyToDecimal(key: HashKey): string {
   return hashKeyToBigInt(key).toString();
 }
 
-const DECIMAL = /^[0-9]{1,39}$/;
+/** A canonical decimal: `0`, or up to 39 digits without a leading zero. */
+const DECIMAL = /^(?:0|[1-9][0-9]{0,38})$/;
 
 /** What a ValidationError says an explicit hash key must be (what {@link parseExplicitHashKey} accepts). */
-export const EXPLICIT_HASH_KEY_ALLOWED = 'a decimal string of digits 0-9 in [0, 2^128-1]';
+export const EXPLICIT_HASH_KEY_ALLOWED = 'a canonical decimal string (digits 0-9, no leading zeros) in [0, 2^128-1]';
 
 /**
- * Parses an explicit hash key: only ASCII decimal digits (no sign, spaces, `0x`, exponent, `_`,
- * other scripts' digits), value in [0, 2^128−1]. Leading zeros are accepted (the KPL's Java
- * wrapper parses with BigInteger and re-prints the canonical form, kpl.md §3).
+ * Parses an explicit hash key: a canonical decimal (ARCHITECTURE.md "Record validation") — only
+ * ASCII digits, no sign, spaces, `0x`, exponent, `_`, other scripts' digits, and no leading zeros
+ * (`0` itself is fine) — of value in [0, 2^128−1]. The KPL's Java wrapper would accept `007` and
+ * re-print it as `7` (kpl.md §3); we refuse it, so the key a consumer reads back is the key put.
  *
  * @returns the value, or `undefined` when the text is not such a decimal.
  */
 export function parseExplicitHashKey(text: string): bigint | undefined {
-  if (typeof text !== 'string') return undefined;
-  // Leading zeros may make a valid key longer than 39 digits; strip them before the length check.
-  const trimmed = text.length > 39 ? text.replace(/^0+(?=\d)/, '') : text;
-  if (!DECIMAL.test(trimmed)) return undefined;
-  const value = BigInt(trimmed);
+  if (typeof text !== 'string' || !DECIMAL.test(text)) return undefined;
+  const value = BigInt(text);
   return value <= MAX_HASH_KEY ? value : undefined;
 }

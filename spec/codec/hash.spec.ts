@@ -134,10 +134,13 @@ describe('parseExplicitHashKey', () => {
     expect(parseExplicitHashKey(text)).toBeUndefined();
   });
 
-  it('accepts leading zeros and returns the value (the Java wrapper re-prints it, kpl.md §3)', () => {
-    expect(parseExplicitHashKey('007')).toBe(7n);
-    expect(parseExplicitHashKey('0'.repeat(50) + MAX_HASH_KEY.toString())).toBe(MAX_HASH_KEY);
-    expect(parseExplicitHashKey('0'.repeat(60))).toBe(0n);
+  it('refuses leading zeros: only a canonical decimal (ARCHITECTURE.md "Record validation"; the KPL would re-print 007 as 7)', () => {
+    for (const text of ['007', '00', '01', '0'.repeat(50) + MAX_HASH_KEY.toString(), '0'.repeat(60)]) {
+      expect(parseExplicitHashKey(text)).toBeUndefined();
+    }
+    expect(parseExplicitHashKey('0')).toBe(0n);
+    expect(parseExplicitHashKey('10')).toBe(10n);
+    expect(parseExplicitHashKey(MAX_HASH_KEY.toString())).toBe(MAX_HASH_KEY);
   });
 
   it('rejects a value that is not a string', () => {

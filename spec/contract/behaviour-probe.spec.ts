@@ -248,10 +248,10 @@ describe('behaviour probe (public API, against startFaultyKinesis)', () => {
   });
 
   describe('time a record spends held for its stream\'s first shard-map load', () => {
-    // DISCREPANCY: README Options "recordTtlMs ... after this a record fails as `Expired`" and ARCHITECTURE.md
-    // Carrier types "`delayMs` = time buffered before this attempt": a new stream's first records are held
-    // (up to 1 s) until ListShards answers, and their arrival is stamped when they are released, not at put():
-    // a record with recordTtlMs 100 is sent ~1 s after put() and succeeds, its attempt reporting delayMs ≈ 5 ms.
+    // README Options "recordTtlMs ... after this a record fails as `Expired`" and ARCHITECTURE.md Carrier types
+    // "`delayMs` = time buffered before this attempt": a new stream's first records are held (up to 1 s) until
+    // ListShards answers; until this probe their arrival was stamped on release, so such a record was sent
+    // ~1 s after put() and succeeded with delayMs ≈ 5 ms.
     it('counts the first-load hold in delayMs and against recordTtlMs', async () => {
       await startStub({ s: 1 }, { operations: ['ListShards', 'DescribeStreamSummary'], hangRequests: { every: 1 } });
       const p = producer({ streamName: 's', recordMaxBufferedTimeMs: 5, recordTtlMs: 100 });
@@ -335,9 +335,8 @@ describe('behaviour probe (public API, against startFaultyKinesis)', () => {
       results.forEach((r, i) => expect([ok[i][0], r.success]).toEqual([ok[i][0], true]));
     });
 
-    // DISCREPANCY (ARCHITECTURE.md "Record validation": "explicitHashKey a canonical decimal in [0, 2^128−1]"):
-    // '01', '00', '0001' are accepted (and sent normalized to '1', '0'); the error text says "a decimal string of digits".
-    it.skip('refuses a non-canonical explicitHashKey (leading zeros)', async () => {
+    // ARCHITECTURE.md "Record validation": a canonical decimal. ('01', '00', '0001' were accepted and sent normalised until this probe.)
+    it('refuses a non-canonical explicitHashKey (leading zeros)', async () => {
       await startStub({ s: 1 });
       const p = producer({ streamName: 's' });
       for (const ehk of ['01', '00', '0001']) {

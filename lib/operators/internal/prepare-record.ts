@@ -5,9 +5,9 @@
  * - partitionKey: a string of 1–256 UTF-16 code units (Java `String.length()`, not bytes);
  * - data: a `Uint8Array` (used as is, not copied) or a string (sent as UTF-8), at most
  *   `maxUserRecordSize` bytes; the partition key is not counted;
- * - explicitHashKey: when present, a decimal in [0, 2^128−1]; kept in canonical form (leading zeros
- *   stripped, as Java's `BigInteger.toString()` re-prints it). Departure: the KPL trims whitespace
- *   first; we refuse it, so what is sent is exactly what was validated;
+ * - explicitHashKey: when present, a canonical decimal in [0, 2^128−1] (ARCHITECTURE.md). Departures:
+ *   the KPL trims whitespace and accepts leading zeros, re-printing the key with Java's
+ *   `BigInteger.toString()`; we refuse both, so what is sent is exactly what the user gave;
  * - streamName: the record's own, else the default; a non-empty string (the KPL: non-empty after trim).
  *
  * Shared by `shardPredict` and `KinesisProducer.put()`, so it stands alone.
@@ -46,7 +46,8 @@ export function isWellFormed(text: string): boolean {
  *
  * ```text
  * { partitionKey: 'a', data: 'x' }  →  { streamName: default, data: [0x78], hashKey: md5('a'), explicitHashKey: undefined }
- * { partitionKey: 'a', data: 'x', explicitHashKey: '007' }  →  hashKey = 7, explicitHashKey: '7'
+ * { partitionKey: 'a', data: 'x', explicitHashKey: '7' }  →  hashKey = 7, explicitHashKey: '7'
+ * { partitionKey: 'a', data: 'x', explicitHashKey: '007' }  →  ValidationError (not canonical)
  * ```
  *
  * @example prepareRecord({ partitionKey: 'user-1', data: '{"n":1}' }, { defaultStreamName: 'orders', maxUserRecordSize: 1048576 })

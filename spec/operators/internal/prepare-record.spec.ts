@@ -82,15 +82,14 @@ describe('prepareRecord', () => {
       ['1', 1n],
       ['123456789', 123456789n],
       [MAX_HASH_KEY.toString(), MAX_HASH_KEY],
-      ['000123', 123n],
-      ['0'.repeat(50) + '7', 7n],
-    ])('accepts %s and stores the canonical form', (text, value) => {
+    ])('accepts %s and stores it', (text, value) => {
       const prepared = prepareRecord({ partitionKey: 'k', data: '', explicitHashKey: text }, options);
       expect(prepared.explicitHashKey).toBe(value.toString());
       expect(hashKeyToBigInt(prepared.hashKey)).toBe(value);
     });
 
-    it.each(['', ' 1', '1 ', '+1', '-1', '1_000', '0x10', '1.0', 'abc', '1e10', '١', (1n << 128n).toString(), ((1n << 128n) + 1000n).toString()])(
+    // The last three: leading zeros (ARCHITECTURE.md asks for a canonical decimal; the KPL's Java wrapper would re-print them).
+    it.each(['', ' 1', '1 ', '+1', '-1', '1_000', '0x10', '1.0', 'abc', '1e10', '١', (1n << 128n).toString(), ((1n << 128n) + 1000n).toString(), '000123', '00', '0'.repeat(50) + '7'])(
       'refuses %p',
       (text) => {
         expect(refusal({ partitionKey: 'k', data: '', explicitHashKey: text }).field).toBe('explicitHashKey');
@@ -167,7 +166,7 @@ describe('validateRecord', () => {
     expect(field).toBe(fieldOf(() => prepareRecord(record, options)));
   });
   it('reads the fields without encoding or hashing them', () => {
-    const checked = validateRecord({ partitionKey: 'k', data: 'héllo', explicitHashKey: '007' }, options);
+    const checked = validateRecord({ partitionKey: 'k', data: 'héllo', explicitHashKey: '7' }, options);
     expect(checked).toEqual({ partitionKey: 'k', data: 'héllo', explicitHashKey: 7n, streamName: 's' });
   });
 });
