@@ -4,7 +4,7 @@
  *
  * Departures from the KPL, each on purpose (kpl.md §12–13):
  * - Memory is bounded: at most `maxOutstandingRecords` records and `maxOutstandingBytes` bytes are
- *   held. What happens to a record beyond that is the explicit `overflow` policy (below) — never a
+ *   held per subscription (each subscription is a producer of its own). What happens to a record beyond that is the explicit `overflow` policy (below) — never a
  *   silent drop, never unbounded growth by default (the KPL's #21).
  * - Completion means done: the result completes only when the source has completed and every
  *   record has its one terminal result (the KPL's flushSync polled, #190).
@@ -65,7 +65,7 @@ export interface OutstandingCount {
 
 /** The operator returned by {@link kinesisProducer}, with its outstanding count as an Observable. */
 export type KinesisProducerOperator = OperatorFunction<UserRecord, RecordResult> & {
-  /** Records/bytes held across every subscription of this operator; emits on each change. */
+  /** Records/bytes held across every subscription of this operator (each is bounded on its own); emits on each change. */
   readonly outstanding$: Observable<OutstandingCount>;
   /**
    * The KPL metrics (kpl.md §9) recorded while `metricsLevel` is not `'none'`: every series, or those
