@@ -209,6 +209,14 @@ function noneRecorder(granularity: MetricsGranularity): MetricsRecorder {
   });
 }
 
+/** A name asked for must be one of the KPL's (kpl.md §9): a typo must not read as "no samples". */
+function checkName(name: string | undefined): void {
+  if (name === undefined) return;
+  if (!(METRIC_NAMES as readonly string[]).includes(name)) {
+    throw new ValidationError('name', name, `one of the KPL metric names (${METRIC_NAMES.join(', ')}), or undefined`);
+  }
+}
+
 function checkWindow(windowSeconds: number | undefined): void {
   if (windowSeconds === undefined) return;
   if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > BUCKET_COUNT) {
@@ -374,6 +382,7 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
   }
 
   function query(name?: string, windowSeconds?: number): MetricReading[] {
+    checkName(name);
     checkWindow(windowSeconds);
     const nowMs = now();
     const nowSecond = Math.floor(nowMs / 1000);

@@ -194,6 +194,7 @@ export class KinesisProducer {
    * cumulative since start, or over the last `windowSeconds` (1 … 60).
    *
    * @example producer.getMetrics('UserRecordsPut', 10) // success rate: sum / count
+   * @throws ValidationError for a name that is not a KPL metric name, or a window outside 1 … 60.
    */
   getMetrics(name?: string, windowSeconds?: number): MetricReading[] {
     return this.producer.getMetrics(name, windowSeconds);

@@ -70,6 +70,7 @@ export type KinesisProducerOperator = OperatorFunction<UserRecord, RecordResult>
   /**
    * The KPL metrics (kpl.md §9) recorded while `metricsLevel` is not `'none'`: every series, or those
    * of one name; cumulative since start, or over the last `windowSeconds` (1 … 60).
+   * @throws ValidationError for a name that is not a KPL metric name, or a window outside 1 … 60.
    */
   getMetrics(name?: string, windowSeconds?: number): MetricReading[];
   /** The recorder behind `getMetrics`, for metric sinks (`startMetricsUploader`). */

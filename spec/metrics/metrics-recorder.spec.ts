@@ -166,6 +166,13 @@ describe('createMetricsRecorder: windows on the injected clock', () => {
     expect(metrics.query('RequestTime')[0]).toMatchObject({ count: 2, sum: 102, min: 2, max: 100, seconds: 95 });
   });
 
+  it('rejects a name that is not a KPL metric name with a ValidationError naming it (a typo must not read as "no samples")', () => {
+    const { metrics } = recorder();
+    expect(() => metrics.query('UserRecordPut')).toThrow(/name is "UserRecordPut"; allowed: one of the KPL metric names \(UserRecordsReceived, /);
+    expect(() => metrics.query(5 as unknown as string)).toThrow(ValidationError);
+    expect(() => metrics.query('UserRecordsPut')).not.toThrow();
+  });
+
   it('rejects a window outside 1 … 60 seconds with a ValidationError', () => {
     const { metrics } = recorder();
     expect(() => metrics.query(undefined, 0)).toThrow(ValidationError);
@@ -176,10 +183,10 @@ describe('createMetricsRecorder: windows on the injected clock', () => {
     );
   });
 
-  it('reads nothing for an unknown name', () => {
+  it('reads nothing for a KPL name with no samples yet', () => {
     const { metrics } = recorder();
     metrics.put('UserRecordsPut', 1, 's1');
-    expect(metrics.query('NoSuchMetric')).toEqual([]);
+    expect(metrics.query('RequestTime')).toEqual([]);
   });
 });
 
