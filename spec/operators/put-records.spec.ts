@@ -50,6 +50,20 @@ describe('putRecords', () => {
     expect(outcome).toMatchObject({ kind: 'unanswered', errorCode: 'AccessDeniedException', errorMessage: 'User is not authorized' });
   });
 
+  it.each([
+    [{ name: 'TimeoutError', code: 'ECONNRESET', message: 'socket hang up' }, 'ECONNRESET'], // the SDK's rename of a reset
+    [{ name: 'TimeoutError', code: 'EPIPE', message: 'write EPIPE' }, 'EPIPE'],
+    [{ name: 'Error', code: 'EAI_AGAIN', message: 'getaddrinfo EAI_AGAIN' }, 'EAI_AGAIN'],
+    [{ name: 'TimeoutError', message: 'Connection timed out after 1000 ms' }, 'TimeoutError'], // no system code: the name
+    [{ name: 'ProvisionedThroughputExceededException', code: 'Throttled', message: 'slow down' }, 'ProvisionedThroughputExceededException'],
+    [{ name: 'Error', code: 'SomeCode', message: 'x' }, 'SomeCode'],
+  ])('names a failed request by its Node system error code first, then its name, then its code: %j', async (fields, errorCode) => {
+    const err = Object.assign(new Error(fields.message), fields);
+    const { client } = fakeClient([Promise.reject(err)]);
+    const outcome = await firstValueFrom(of(twoRecordBatch()).pipe(putRecords(client)));
+    expect(outcome).toMatchObject({ kind: 'unanswered', errorCode, errorMessage: fields.message });
+  });
+
   it('leaves no timer behind once the answer came', async () => {
     jest.useFakeTimers();
     const { client } = fakeClient([of({ Records: [entry, entry] })]);

@@ -113,9 +113,18 @@ function sendOne(batch: PutRecordsBatch, send: SendBatch, requestTimeoutMs: numb
   });
 }
 
+/** A Node system error code (`ECONNRESET`, `EPIPE`, `EAI_AGAIN`, …). */
+const SYSTEM_ERROR_CODE = /^E[A-Z0-9_]+$/;
+
+/**
+ * The attempt's errorCode for a failed request: a Node system error code first — the SDK renames a
+ * reset or a broken pipe `TimeoutError` but keeps `code: 'ECONNRESET'`, which says what happened —
+ * then the error's name (the Kinesis exception), then any other code.
+ */
 function errorCodeOf(err: unknown): string {
   if (typeof err !== 'object' || err === null) return RETRIER_ERROR_CODES.unknown;
   const { name, code } = err as { name?: unknown; code?: unknown };
+  if (typeof code === 'string' && SYSTEM_ERROR_CODE.test(code)) return code;
   if (typeof name === 'string' && name !== '' && name !== 'Error') return name;
   if (typeof code === 'string' && code !== '') return code;
   return RETRIER_ERROR_CODES.unknown;
