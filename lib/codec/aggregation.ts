@@ -18,7 +18,7 @@
  */
 import { ValidationError } from '../config';
 import type { BufferedRecord } from '../records';
-import { EXPLICIT_HASH_KEY_ALLOWED, parseExplicitHashKey } from './hash';
+import { DECIMAL_HASH_KEY_ALLOWED, parseDecimalHashKey } from './hash';
 import { AGGREGATION_MAGIC, MAGIC_LENGTH, md5Bytes } from './aggregation-format';
 import { AGGREGATION_OVERHEAD, utf8Length, varintLength } from './size';
 
@@ -510,8 +510,8 @@ function checkedData(record: AggregationInput, i: number): Uint8Array | string {
   }
   if (typeof record.partitionKey !== 'string') throw new ValidationError(`records[${i}].partitionKey`, record.partitionKey, 'a string');
   const ehk = record.explicitHashKey;
-  if (ehk !== undefined && (typeof ehk !== 'string' || parseExplicitHashKey(ehk) === undefined)) {
-    throw new ValidationError(`records[${i}].explicitHashKey`, ehk, EXPLICIT_HASH_KEY_ALLOWED);
+  if (ehk !== undefined && (typeof ehk !== 'string' || parseDecimalHashKey(ehk) === undefined)) {
+    throw new ValidationError(`records[${i}].explicitHashKey`, ehk, DECIMAL_HASH_KEY_ALLOWED);
   }
   return data;
 }

@@ -149,8 +149,30 @@ export function hashKeyToDecimal(key: HashKey): string {
   return hashKeyToBigInt(key).toString();
 }
 
-/** A canonical decimal: `0`, or up to 39 digits without a leading zero. */
+/** A canonical decimal: `0`, or up to 39 digits without a leading zero (Kinesis's own pattern for ExplicitHashKey). */
 const DECIMAL = /^(?:0|[1-9][0-9]{0,38})$/;
+/** Any decimal of up to 39 significant digits (leading zeros allowed). */
+const DIGITS = /^[0-9]{1,39}$/;
+
+/** What {@link parseDecimalHashKey} accepts, for the codec's ValidationError. */
+export const DECIMAL_HASH_KEY_ALLOWED = 'a decimal string of digits 0-9 in [0, 2^128-1]';
+
+/**
+ * Parses a hash key written as any decimal, leading zeros allowed — how the KCL reads an aggregated
+ * record's explicit hash key table (Java `BigInteger`), and what `encodeAggregated` accepts (it
+ * writes the text as given, as aws-kinesis-agg does). Records put to a producer must be canonical
+ * instead ({@link parseExplicitHashKey}).
+ *
+ * @returns the value, or `undefined` when the text is not such a decimal in [0, 2^128−1].
+ */
+export function parseDecimalHashKey(text: string): bigint | undefined {
+  if (typeof text !== 'string') return undefined;
+  // Leading zeros may make a valid key longer than 39 digits; strip them before the length check.
+  const trimmed = text.length > 39 ? text.replace(/^0+(?=\d)/, '') : text;
+  if (!DIGITS.test(trimmed)) return undefined;
+  const value = BigInt(trimmed);
+  return value <= MAX_HASH_KEY ? value : undefined;
+}
 
 /** What a ValidationError says an explicit hash key must be (what {@link parseExplicitHashKey} accepts). */
 export const EXPLICIT_HASH_KEY_ALLOWED = 'a canonical decimal string (digits 0-9, no leading zeros) in [0, 2^128-1]';
@@ -158,8 +180,9 @@ export const EXPLICIT_HASH_KEY_ALLOWED = 'a canonical decimal string (digits 0-9
 /**
  * Parses an explicit hash key: a canonical decimal (ARCHITECTURE.md "Record validation") — only
  * ASCII digits, no sign, spaces, `0x`, exponent, `_`, other scripts' digits, and no leading zeros
- * (`0` itself is fine) — of value in [0, 2^128−1]. The KPL's Java wrapper would accept `007` and
- * re-print it as `7` (kpl.md §3); we refuse it, so the key a consumer reads back is the key put.
+ * (`0` itself is fine) — of value in [0, 2^128−1]: Kinesis's own pattern for ExplicitHashKey,
+ * `0|([1-9]\d{0,38})`. The KPL's Java wrapper would accept `007` and re-print it as `7` (kpl.md §3);
+ * we refuse it, so the key a consumer reads back is the key put.
  *
  * @returns the value, or `undefined` when the text is not such a decimal.
  */

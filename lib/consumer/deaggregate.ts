@@ -18,7 +18,7 @@ import type { _Record } from '@aws-sdk/client-kinesis';
 import { Observable, OperatorFunction } from 'rxjs';
 import { decodeAggregated, type DecodedRecord } from '../codec/aggregation-decoder';
 import { isAggregated } from '../codec/aggregation-format';
-import { bigIntToHashKey, compareHashKeys, hashKeyOfPartitionKey, MAX_HASH_KEY, parseExplicitHashKey } from '../codec/hash';
+import { bigIntToHashKey, compareHashKeys, hashKeyOfPartitionKey, MAX_HASH_KEY, parseDecimalHashKey } from '../codec/hash';
 import type { HashKey } from '../codec/hash';
 import { checkOptionsObject, ValidationError } from '../config';
 import { guard } from '../operators/internal/guard';
@@ -97,7 +97,7 @@ export function deaggregate(options: DeaggregateOptions = {}): OperatorFunction<
   const inRange = (record: DecodedRecord): boolean => {
     if (range === undefined) return true;
     if (record.explicitHashKey !== undefined) {
-      const value = parseExplicitHashKey(record.explicitHashKey);
+      const value = parseDecimalHashKey(record.explicitHashKey); // leading zeros allowed, as the KCL's BigInteger
       return value !== undefined && value >= range.start && value <= range.end;
     }
     // Bytes, not BigInt: md5 of the key compared with the range ends (lib/codec/hash.ts).

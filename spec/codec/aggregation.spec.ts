@@ -201,6 +201,11 @@ describe('encodeAggregated', () => {
   ])('refuses bad input with a ValidationError naming %s (not a RangeError, not a poison record)', (field, records) => {
     expect(refusal(() => encodeAggregated(records as never)).field).toBe(field);
   });
+
+  it('accepts an explicit hash key with leading zeros and writes it as given (aws-kinesis-agg does; the KCL reads it as its value)', () => {
+    const blob = encodeAggregated([{ partitionKey: 'a', data: 'x', explicitHashKey: '007' }, { partitionKey: 'b', data: 'y' }]);
+    expect(decodeAggregated(blob).map((r) => r.explicitHashKey)).toEqual(['007', undefined]);
+  });
 });
 
 describe('AggregateBuilder key lookups', () => {

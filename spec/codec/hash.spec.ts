@@ -10,6 +10,7 @@ import {
   hashKeyToDecimal,
   hashKeyTop48,
   MAX_HASH_KEY,
+  parseDecimalHashKey,
   parseExplicitHashKey,
   partitionKeyToHashKey,
 } from '../../lib/codec/hash';
@@ -145,6 +146,28 @@ describe('parseExplicitHashKey', () => {
 
   it('rejects a value that is not a string', () => {
     expect(parseExplicitHashKey(7 as unknown as string)).toBeUndefined();
+  });
+});
+
+describe('parseDecimalHashKey (the codec and deaggregate: any decimal, as the KCL reads one)', () => {
+  it('accepts leading zeros and returns the value', () => {
+    expect(parseDecimalHashKey('007')).toBe(7n);
+    expect(parseDecimalHashKey('0'.repeat(50) + MAX_HASH_KEY.toString())).toBe(MAX_HASH_KEY);
+    expect(parseDecimalHashKey('0'.repeat(60))).toBe(0n);
+  });
+
+  it.each(['', ' 1', '+1', '-1', '0x10', '1e10', '\u0661', (1n << 128n).toString(), '0' + (1n << 128n).toString()])('rejects %j', (text) => {
+    expect(parseDecimalHashKey(text)).toBeUndefined();
+  });
+
+  it('agrees with parseExplicitHashKey on every canonical decimal', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: MAX_HASH_KEY }), (n) => {
+        expect(parseDecimalHashKey(n.toString())).toBe(n);
+        expect(parseExplicitHashKey(n.toString())).toBe(n);
+      }),
+      { numRuns: 500, seed: 12 },
+    );
   });
 });
 

@@ -159,6 +159,13 @@ describe('deaggregate', () => {
       expect(run([record], { shardRange: { startingHashKey: a, endingHashKey: a + 9n } }).length).toBe(0);
     });
 
+    it('reads an explicit hash key with leading zeros as its value, as the KCL (BigInteger) does', () => {
+      const record = kinesisRecord(encodeAggregated([{ partitionKey: 'a', data: 'x', explicitHashKey: '000123' }, { partitionKey: 'b', data: 'y', explicitHashKey: '7' }]));
+      const out = run([record], { shardRange: { startingHashKey: 0n, endingHashKey: 200n } });
+      expect(out.map((r) => r.explicitHashKey)).toEqual(['000123', '7']); // kept whole, the text as written
+      expect(run([record], { shardRange: { startingHashKey: 0n, endingHashKey: 122n } })).toHaveLength(0);
+    });
+
     it('drops the whole aggregated record when one sub-record is outside, and reports it', () => {
       const dropped: [DeaggregatedRecord[], _Record][] = [];
       const straddling = kinesisRecord(encodeAggregated([{ partitionKey: 'a', data: 'in' }, { partitionKey: 'b', data: 'out' }]), 'a', '4');

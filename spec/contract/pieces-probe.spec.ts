@@ -778,11 +778,12 @@ describe('more edges', () => {
     ]);
   });
 
-  it('encodeAggregated refuses an empty list and a non-canonical explicit hash key', () => {
+  it('encodeAggregated refuses an empty list and an explicit hash key that is not a decimal in range (leading zeros are fine: the KCL reads them)', () => {
     expect(thrown(() => encodeAggregated([]))).toBeInstanceOf(Error);
-    const err = thrown(() => encodeAggregated([{ partitionKey: 'a', explicitHashKey: '007', data: 'x' }]));
+    const err = thrown(() => encodeAggregated([{ partitionKey: 'a', explicitHashKey: '0x7', data: 'x' }]));
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as Error).message).toMatch(/explicitHashKey/);
+    expect(decodeAggregated(encodeAggregated([{ partitionKey: 'a', explicitHashKey: '007', data: 'x' }, { partitionKey: 'b', data: 'y' }]))[0].explicitHashKey).toBe('007');
     expect(thrown(() => encodeAggregated([{ partitionKey: 'a', explicitHashKey: (MAX + 1n).toString(), data: 'x' }]))).toBeInstanceOf(ValidationError);
   });
 
