@@ -58,6 +58,7 @@ export { fanOutSink } from './metrics/sinks/fan-out';
 export { MissingPeerDependencyError } from './metrics/sinks/optional-peer';
 
 /* Records */
+export { isRecordResult, isSendOutcome } from './records';
 export type {
   UserRecord,
   RecordResult,

@@ -150,9 +150,24 @@ export type Classified =
   | { readonly kind: 'result'; readonly result: RecordResult }
   | { readonly kind: 'retry'; readonly record: BufferedRecord };
 
-/** True for a `RecordResult` (as opposed to a carrier): used where a stage emits both. */
+/**
+ * True for a `RecordResult` (as opposed to a carrier): splits what `shardPredict` emits — carriers
+ * go on to `aggregateByShard`, results (refused records) are final.
+ *
+ * @example predicted$.pipe(filter(isRecordResult)) // records refused by validation or a failed shard map
+ */
 export function isRecordResult(value: unknown): value is RecordResult {
   return typeof value === 'object' && value !== null && 'success' in value && 'attempts' in value && 'record' in value;
+}
+
+/**
+ * True for a `SendOutcome` (as opposed to a `KinesisRecord`): splits what `rateLimitPerShard` emits —
+ * admitted records go on to `collectBatches`, `expired` outcomes straight to `retryClassify`.
+ *
+ * @example limited$.pipe(filter(isSendOutcome)) // records that expired waiting in the limiter
+ */
+export function isSendOutcome(value: KinesisRecord | SendOutcome): value is SendOutcome {
+  return 'kind' in value;
 }
 
 /** For exhaustive `switch`es over `kind`: a new kind fails to compile. */

@@ -32,6 +32,9 @@ const DOCUMENTED_NAMES = [
   'BACKPRESSURE',
   'DEFAULT_CONFIG',
   'NON_RETRYABLE_ERROR_CODES',
+  // splitting what the operators emit, when composing them by hand
+  'isRecordResult',
+  'isSendOutcome',
   // metrics
   'METRICS',
   'METRIC_NAMES',

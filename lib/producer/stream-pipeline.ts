@@ -58,6 +58,7 @@ import {
   type SendOutcome,
   type UserRecord,
   isRecordResult,
+  isSendOutcome,
 } from '../records';
 import { ShardMap } from '../shards/shard-map';
 
@@ -94,10 +95,6 @@ export interface StreamPipeline {
 
 /** How long a new stream's first records wait for its shard map (the KPL's first backoff). */
 export const FIRST_LOAD_WAIT_MS = 1000;
-
-function isSendOutcome(value: KinesisRecord | SendOutcome): value is SendOutcome {
-  return 'kind' in value;
-}
 
 /** Starts one stream's pipeline. Results go to `onResult`; nothing is thrown for Kinesis errors. */
 export function startStreamPipeline(options: StreamPipelineOptions): StreamPipeline {
