@@ -36,7 +36,7 @@ export { partitionKeyToHashKey } from './codec/hash';
 
 /* Consumer */
 export { deaggregate } from './consumer/deaggregate';
-export type { DeaggregatedRecord, DeaggregateOptions } from './consumer/deaggregate';
+export type { DeaggregatedRecord, DeaggregateOptions, DeaggregateOperator, DeaggregateDropCount } from './consumer/deaggregate';
 
 /* Metrics */
 export { createMetricsRecorder } from './metrics/metrics-recorder';

@@ -53,6 +53,20 @@ export interface DeaggregateOptions {
 
 const EMPTY = new Uint8Array(0);
 
+/** What {@link deaggregate} dropped for its shard range so far, over every subscription. */
+export interface DeaggregateDropCount {
+  /** Aggregated Kinesis records dropped whole. */
+  readonly kinesisRecords: number;
+  /** The user records inside them. */
+  readonly userRecords: number;
+}
+
+/** The operator returned by {@link deaggregate}, with the count of what it dropped (always 0 without `shardRange`). */
+export type DeaggregateOperator = OperatorFunction<_Record, DeaggregatedRecord> & {
+  /** A snapshot of the counts at the time of reading. */
+  readonly dropped: DeaggregateDropCount;
+};
+
 /**
  * Splits aggregated Kinesis records into their user records; plain records pass through.
  *
@@ -71,11 +85,12 @@ const EMPTY = new Uint8Array(0);
  * ```
  *
  * @param options - the shard range to filter by, the drop callback, and whether to verify checksums.
- * @returns an operator from GetRecords records to user records.
+ * @returns an operator from GetRecords records to user records, with `dropped`: how many aggregated
+ *   records (and user records inside them) it dropped for the shard range, over all its subscriptions.
  * @throws ValidationError when `options` is not an object, `shardRange` is not a range within
  *   [0, 2^128−1], `onDropped` is not a function or `verifyChecksum` not a boolean.
  */
-export function deaggregate(options: DeaggregateOptions = {}): OperatorFunction<_Record, DeaggregatedRecord> {
+export function deaggregate(options: DeaggregateOptions = {}): DeaggregateOperator {
   checkOptionsObject(options);
   const { shardRange, onDropped, verifyChecksum = true } = options;
   if (onDropped !== undefined && typeof onDropped !== 'function') {
@@ -105,7 +120,9 @@ export function deaggregate(options: DeaggregateOptions = {}): OperatorFunction<
     return compareHashKeys(key, range.startKey) >= 0 && compareHashKeys(key, range.endKey) <= 0;
   };
 
-  return (source) =>
+  let droppedKinesisRecords = 0;
+  let droppedUserRecords = 0;
+  const operator: OperatorFunction<_Record, DeaggregatedRecord> = (source) =>
     new Observable<DeaggregatedRecord>((subscriber) => {
       const subscription = source.subscribe({
         next: guard(subscriber, (kinesisRecord: _Record) => {
@@ -128,6 +145,8 @@ export function deaggregate(options: DeaggregateOptions = {}): OperatorFunction<
             userRecord(r.partitionKey, r.explicitHashKey, r.data, sequenceNumber, i, arrival),
           );
           if (range !== undefined && !decoded.every(inRange)) {
+            droppedKinesisRecords++;
+            droppedUserRecords += records.length;
             onDropped?.(records, kinesisRecord);
             return;
           }
@@ -141,6 +160,10 @@ export function deaggregate(options: DeaggregateOptions = {}): OperatorFunction<
       });
       return () => subscription.unsubscribe();
     });
+  return Object.defineProperty(operator, 'dropped', {
+    get: (): DeaggregateDropCount => ({ kinesisRecords: droppedKinesisRecords, userRecords: droppedUserRecords }),
+    enumerable: true,
+  }) as DeaggregateOperator;
 }
 
 /** A record with only the optional fields that have a value (so `'explicitHashKey' in r` means something). */

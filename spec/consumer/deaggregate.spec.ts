@@ -179,6 +179,18 @@ describe('deaggregate', () => {
       expect(dropped[0][1]).toBe(straddling);
     });
 
+    it('counts what it dropped, over all its subscriptions, on the operator (ARCHITECTURE.md: "a count, and the records")', () => {
+      const straddling = kinesisRecord(encodeAggregated([{ partitionKey: 'a', data: 'in' }, { partitionKey: 'b', data: 'out' }, { partitionKey: 'a', data: 'in' }]), 'a', '4');
+      const inside = kinesisRecord(encodeAggregated([{ partitionKey: 'a', data: 'x' }, { partitionKey: 'a', data: 'y' }]), 'a', '5');
+      const op = deaggregate({ shardRange: LOWER_HALF });
+      expect(op.dropped).toEqual({ kinesisRecords: 0, userRecords: 0 });
+      from([straddling, inside, P]).pipe(op).subscribe();
+      expect(op.dropped).toEqual({ kinesisRecords: 1, userRecords: 3 });
+      from([straddling]).pipe(op).subscribe();
+      expect(op.dropped).toEqual({ kinesisRecords: 2, userRecords: 6 });
+      expect(deaggregate().dropped).toEqual({ kinesisRecords: 0, userRecords: 0 });
+    });
+
     it('routes by the explicit hash key, not the partition key, when there is one', () => {
       const record = kinesisRecord(encodeAggregated([{ partitionKey: 'b', data: 'x', explicitHashKey: '0' }, { partitionKey: 'a', data: 'y' }]));
       expect(run([record], { shardRange: LOWER_HALF }).length).toBe(2);
