@@ -390,7 +390,17 @@ function classifySuccess(
       sink.result(successResult(ur, attempt), ur);
     } else {
       const message = `Record did not end up in expected shard: ${reason}; it was written there, so the retry writes a duplicate`;
-      retryNotExpired(ur, failedAttempt(ur, outcome.startedAt, outcome.endedAt, RETRIER_ERROR_CODES.wrongShard, message), r, sink);
+      // Where it was written, for whoever dedupes the copies: the shard and sequence number it landed with.
+      const attempt = makeAttempt(ur, {
+        startedAt: outcome.startedAt,
+        endedAt: outcome.endedAt,
+        success: false,
+        errorCode: RETRIER_ERROR_CODES.wrongShard,
+        errorMessage: message,
+        shardId: actual,
+        sequenceNumber: entry.SequenceNumber,
+      });
+      retryNotExpired(ur, attempt, r, sink);
     }
   }
   return 'judged';

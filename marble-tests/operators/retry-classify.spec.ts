@@ -117,6 +117,9 @@ describe('retryClassify', () => {
         success: false,
         errorCode: 'Wrong Shard',
         errorMessage: `Record did not end up in expected shard: it landed on ${SHARD_2}, whose hash range is unknown (predicted ${SHARD_0}); it was written there, so the retry writes a duplicate`,
+        // where the copy was written
+        shardId: SHARD_2,
+        sequenceNumber: '9',
       };
       return retry({ ...r, deadline, attempts: [attempt] });
     };

@@ -176,7 +176,8 @@ describe('retryClassify (kpl.md §8 table, row by row)', () => {
       const [retry] = retries(out);
       expect(out).toHaveLength(1);
       expect(retry.attempts).toEqual([
-        { ...TIMES, success: false, errorCode: 'Wrong Shard', errorMessage: expect.stringContaining('is unknown') },
+        // failed, but written: where it landed, for whoever dedupes the copies
+        { ...TIMES, success: false, errorCode: 'Wrong Shard', errorMessage: expect.stringContaining('is unknown'), shardId: SHARD_2, sequenceNumber: '49500' },
       ]);
       expect(retry.attempts[0].errorMessage).toContain('duplicate');
       expect(invalidations).toEqual([{ seenAt: 10, predictedShardId: SHARD_0 }]);
