@@ -187,7 +187,5 @@ export const EXPLICIT_HASH_KEY_ALLOWED = 'a canonical decimal string (digits 0-9
  * @returns the value, or `undefined` when the text is not such a decimal.
  */
 export function parseExplicitHashKey(text: string): bigint | undefined {
-  if (typeof text !== 'string' || !DECIMAL.test(text)) return undefined;
-  const value = BigInt(text);
-  return value <= MAX_HASH_KEY ? value : undefined;
+  return typeof text === 'string' && DECIMAL.test(text) ? parseDecimalHashKey(text) : undefined;
 }

@@ -164,18 +164,17 @@ export function rateLimitPerShard(options: RateLimitPerShardOptions = {}): Opera
         // The hot path: a try/catch of its own does what `guard` does, without a rest-args wrapper per record.
         next: (record: KinesisRecord) => {
           try {
+            const now = scheduler.now(); // the one clock read per record
             const shardId = record.predictedShard;
             if (shardId === undefined) {
               // The KPL hands unpredicted records straight on (kpl.md §7), expired or not; we expire
               // one that is past its TTL already (a new stream's first records, held while its map
               // never loaded), so recordTtlMs holds on this path too.
-              const now = scheduler.now();
               if (now > record.expiration) emitExpired(record, now);
               else subscriber.next(record);
               return;
             }
             const limiter = limiterFor(record, shardId);
-            const now = scheduler.now(); // the one clock read per record
             if (limiter.queue.length === 0) {
               // Fast path, allocation-free: nothing waits ahead of this record.
               if (now > record.expiration) {

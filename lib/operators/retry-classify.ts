@@ -378,30 +378,21 @@ function classifySuccess(
       reason = `it landed on ${actual}, whose hash range does not hold every hash key of the Kinesis record (predicted ${predicted})`;
     }
   }
+  const wrongShard = landedWell ? undefined : `Record did not end up in expected shard: ${reason}; it was written there, so the retry writes a duplicate`;
   for (const ur of kr.records) {
-    if (landedWell) {
-      const attempt = makeAttempt(ur, {
-        startedAt: outcome.startedAt,
-        endedAt: outcome.endedAt,
-        success: true,
-        shardId: actual,
-        sequenceNumber: entry.SequenceNumber,
-      });
-      sink.result(successResult(ur, attempt), ur);
-    } else {
-      const message = `Record did not end up in expected shard: ${reason}; it was written there, so the retry writes a duplicate`;
-      // Where it was written, for whoever dedupes the copies: the shard and sequence number it landed with.
-      const attempt = makeAttempt(ur, {
-        startedAt: outcome.startedAt,
-        endedAt: outcome.endedAt,
-        success: false,
-        errorCode: RETRIER_ERROR_CODES.wrongShard,
-        errorMessage: message,
-        shardId: actual,
-        sequenceNumber: entry.SequenceNumber,
-      });
-      retryNotExpired(ur, attempt, r, sink);
-    }
+    // Written either way: a Wrong Shard attempt too carries the shard and sequence number it landed
+    // with, for whoever dedupes the copies.
+    const attempt = makeAttempt(ur, {
+      startedAt: outcome.startedAt,
+      endedAt: outcome.endedAt,
+      success: landedWell,
+      errorCode: wrongShard === undefined ? undefined : RETRIER_ERROR_CODES.wrongShard,
+      errorMessage: wrongShard,
+      shardId: actual,
+      sequenceNumber: entry.SequenceNumber,
+    });
+    if (landedWell) sink.result(successResult(ur, attempt), ur);
+    else retryNotExpired(ur, attempt, r, sink);
   }
   return 'judged';
 }

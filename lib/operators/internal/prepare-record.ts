@@ -65,7 +65,6 @@ export function prepareRecord(record: unknown, options: PrepareRecordOptions): P
   return { streamName: checked.streamName, data, hashKey, explicitHashKey: ehk?.toString() };
 }
 
-/** A record that passed {@link validateRecord}: its fields, read once, nothing encoded or hashed. */
 /**
  * A string record's data as bytes. `Buffer.from` slices short strings out of Node's shared pool: one
  * object per record, where `TextEncoder#encode` gave each its own ArrayBuffer (~300 B of heap and
@@ -76,6 +75,7 @@ export function utf8Bytes(text: string): Uint8Array {
   return Buffer.from(text, 'utf8');
 }
 
+/** A record that passed {@link validateRecord}: its fields, read once, nothing encoded or hashed. */
 export interface CheckedRecord {
   readonly partitionKey: string;
   readonly data: Uint8Array | string;
