@@ -32,6 +32,8 @@ import {
   type UserRecord,
 } from '../../lib';
 import { evenShards, startFaultyKinesis, type FaultyKinesis, type StubShard } from '../../lib/testing';
+import { refusal } from '../helpers/refusal';
+import { DOCUMENTED_NON_RETRYABLE_CODES } from '../helpers/retry-codes';
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Helpers                                                                                         */
@@ -162,9 +164,7 @@ function thrown(fn: () => unknown): unknown {
 }
 
 function expectValidation(fn: () => unknown, field: string, value: string, allowed: RegExp): void {
-  const err = thrown(fn);
-  expect(err).toBeInstanceOf(ValidationError);
-  const v = err as ValidationError;
+  const v = refusal(fn);
   expect(v.field).toBe(field);
   expect(v.message).toContain(field);
   expect(v.message).toContain(value);
@@ -1224,19 +1224,7 @@ describe('retryClassify (kpl.md §8, README "Results and errors")', () => {
   });
 
   it('fails at once the non-retryable codes, retries the transient ones (per record and whole request)', () => {
-    const nonRetryable = [
-      'ResourceNotFoundException',
-      'AccessDeniedException',
-      'ValidationException',
-      'InvalidArgumentException',
-      'UnrecognizedClientException',
-      'InvalidSignatureException',
-      'KMSAccessDeniedException',
-      'KMSDisabledException',
-      'KMSNotFoundException',
-      'KMSInvalidStateException',
-      'KMSOptInRequired',
-    ];
+    const nonRetryable = DOCUMENTED_NON_RETRYABLE_CODES;
     const retryable = ['ProvisionedThroughputExceededException', 'InternalFailure', 'ExpiredTokenException', 'KMSThrottlingException', 'RequestTimeout', 'ECONNRESET', 'SomethingNew'];
     const pks = keysInShard(2, 0, 1, 'c');
     for (const code of [...nonRetryable, ...retryable]) {
